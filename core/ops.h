@@ -1,0 +1,18 @@
+#pragma once
+// Everything a user of the tensor core needs: #include "core/ops.h".
+#include "core/autograd.h"
+#include "core/creation.h"
+#include "core/generator.h"
+#include "core/ops/compare.h"
+#include "core/ops/conv.h"
+#include "core/ops/dropout.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/indexing.h"
+#include "core/ops/linalg.h"
+#include "core/ops/loss.h"
+#include "core/ops/norm.h"
+#include "core/ops/pool.h"
+#include "core/ops/reduce.h"
+#include "core/ops/unary.h"
+#include "core/parallel.h"
+#include "core/tensor.h"

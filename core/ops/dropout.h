@@ -1,0 +1,5 @@
+#pragma once
+// Dropout (seeded).
+#include "core/tensor.h"
+
+namespace qnn {}  // namespace qnn
