@@ -1,5 +1,10 @@
 #pragma once
-// Dropout (seeded).
+// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p).
+#include "core/generator.h"
 #include "core/tensor.h"
 
-namespace qnn {}  // namespace qnn
+namespace qnn {
+
+Tensor dropout(const Tensor& x, float p, bool training, Generator& gen = default_generator());
+
+}  // namespace qnn
