@@ -37,24 +37,32 @@ struct Printer {
 
   void print(int64_t dim, int64_t offset, int indent) const {
     const int64_t n = shape[dim];
+    const bool last_dim = dim + 1 == static_cast<int64_t>(shape.size());
     int64_t inner = 1;
     for (size_t d = dim + 1; d < shape.size(); ++d)
       inner *= shape[d];
+    // Between rows of an outer dim: a comma, one newline per inner dim, then the indentation.
+    const auto row_break = [&] {
+      os << ',';
+      for (size_t k = dim + 1; k < shape.size(); ++k)
+        os << '\n';
+      for (int k = 0; k <= indent; ++k)
+        os << ' ';
+    };
     os << '[';
     for (int64_t i = 0; i < n; ++i) {
       if (summarize && n > 2 * kEdgeItems && i == kEdgeItems) {
-        os << (dim + 1 == static_cast<int64_t>(shape.size()) ? "..., " : "...,\n" + std::string(indent + 1, ' '));
+        os << "...";
+        last_dim ? void(os << ", ") : row_break();
         i = n - kEdgeItems - 1;
         continue;
       }
-      if (dim + 1 == static_cast<int64_t>(shape.size()))
+      if (last_dim)
         os << std::setw(width) << format(values[offset + i]);
       else
         print(dim + 1, offset + i * inner, indent + 1);
       if (i + 1 < n)
-        os << (dim + 1 == static_cast<int64_t>(shape.size())
-                   ? ", "
-                   : "," + std::string(shape.size() - dim - 1, '\n') + std::string(indent + 1, ' '));
+        last_dim ? void(os << ", ") : row_break();
     }
     os << ']';
   }

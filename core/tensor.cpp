@@ -137,10 +137,9 @@ Tensor Tensor::clone() const {
 Tensor Tensor::to(DType target) const {
   if (target == dtype())
     return *this;
+  // A dtype change ends the graph: only float32 carries gradients.
   Tensor out = Tensor::empty(shape(), target, device());
   copy_(out, *this);
-  if (target == DType::Float32 && dtype() == DType::Float32)
-    record("to", out, {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
   return out;
 }
 
