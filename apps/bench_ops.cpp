@@ -39,6 +39,7 @@ class Runner {
   void run(const std::string& op, const std::string& shape, Unit unit, double amount, const std::function<void()>& fn) {
     if (!options_.filter.empty() && (op + " " + shape).find(options_.filter) == std::string::npos)
       return;
+    reset_peak_memory();
     for (int i = 0; i < options_.warmup; ++i)
       fn();
     std::vector<double> ms(options_.reps);
@@ -49,12 +50,16 @@ class Runner {
     }
     const double med = median(ms), best = *std::min_element(ms.begin(), ms.end());
     print(op, shape, unit, med, best, giga_per_second(amount, med));
+    peak_bytes_ = std::max(peak_bytes_, cpu_allocator_stats().peak_allocated_bytes);
   }
+
+  // The most memory in live tensors while any selected op ran (its inputs included).
+  size_t peak_bytes() const { return peak_bytes_; }
 
  private:
   void print(const std::string& op, const std::string& shape, Unit unit, double med, double best, double rate) const {
     if (options_.json) {
-      nlohmann::json line = {{"op", op}, {"shape", shape}, {"ms", med}, {"min_ms", best}};
+      nlohmann::ordered_json line = {{"op", op}, {"shape", shape}, {"ms", med}, {"min_ms", best}};
       line[unit == Unit::Flop ? "gflops" : "gbs"] = rate;
       std::cout << line.dump() << std::endl;
       return;
@@ -65,6 +70,7 @@ class Runner {
   }
 
   BenchOptions options_;
+  size_t peak_bytes_ = 0;
 };
 
 std::string dims(std::initializer_list<int64_t> sizes) {
@@ -135,19 +141,21 @@ void run_bench_ops(const BenchOptions& options) {
                 static_cast<long long>(options.batch));
     std::printf("%-34s %-20s %10s %10s %17s\n", "op", "shape", "median ms", "min ms", "rate");
   }
-  reset_peak_memory();
   Generator gen(0);
   Runner runner(options);
   bench_sgemm(runner, gen);
   bench_conv(runner, gen, options.batch);
   bench_elementwise(runner, gen);
   bench_batchnorm(runner, gen, options.batch);
-  const size_t peak = cpu_allocator_stats().peak_allocated_bytes;
+  const size_t peak = runner.peak_bytes();
   if (options.json) {
-    std::cout << nlohmann::json{{"peak_bytes", peak}, {"threads", num_threads()}, {"blas_kernel", blas_kernel()}}.dump()
+    std::cout << nlohmann::ordered_json{{"peak_bytes", peak},
+                                        {"threads", num_threads()},
+                                        {"blas_kernel", blas_kernel()}}
+                     .dump()
               << std::endl;
   } else {
-    std::printf("peak memory: %.1f MiB in live tensors (cpu_allocator_stats().peak_allocated_bytes)\n",
+    std::printf("peak memory: %.1f MiB in live tensors while timing (cpu_allocator_stats())\n",
                 peak / (1024.0 * 1024.0));
   }
 }
@@ -163,7 +171,9 @@ void add_bench_ops_command(CLI::App& bench) {
   cmd->add_option("--reps", options->reps, "Timed repetitions per op (median reported)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--warmup", options->warmup, "Untimed repetitions first")->capture_default_str();
+  cmd->add_option("--warmup", options->warmup, "Untimed repetitions first")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch", options->batch, "Batch size of the conv and batch-norm inputs")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

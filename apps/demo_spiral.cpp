@@ -64,7 +64,7 @@ void run_spiral(const SpiralOptions& o) {
               static_cast<long long>(o.hidden), static_cast<long long>(kClasses), o.lr, o.epochs,
               static_cast<unsigned long long>(o.seed));
   const int print_every = std::max(1, o.epochs / 10);
-  float first_loss = 0.0f, last_loss = 0.0f;
+  float first_loss = 0.0f;
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     for (const Tensor& p : model.params())
       p.zero_grad();
@@ -75,18 +75,19 @@ void run_spiral(const SpiralOptions& o) {
       for (const Tensor& p : model.params())
         add_(p, p.grad(), -o.lr);
     }
-    last_loss = loss.item();
     if (epoch == 1)
-      first_loss = last_loss;
+      first_loss = loss.item();
     if (epoch == 1 || epoch % print_every == 0)
-      std::printf("epoch %5d  loss %.4f\n", epoch, last_loss);
+      std::printf("epoch %5d  loss %.4f\n", epoch, loss.item());
   }
+  // The loss of the final weights (the printed ones are taken before each step's update).
   NoGradGuard no_grad;
-  const double acc = accuracy(model.forward(data.x), data.labels);
-  std::printf("final training accuracy: %.1f%% (loss %.4f, first %.4f; chance is %.1f%%)\n", 100.0 * acc, last_loss,
-              first_loss, 100.0 / kClasses);
-  if (!(last_loss < first_loss)) {
-    std::fprintf(stderr, "error: the loss did not fall (%.4f -> %.4f)\n", first_loss, last_loss);
+  const Tensor logits = model.forward(data.x);
+  const float final_loss = cross_entropy(logits, data.labels).item();
+  std::printf("final: loss %.4f (initial %.4f), training accuracy %.1f%% (chance %.1f%%)\n", final_loss, first_loss,
+              100.0 * accuracy(logits, data.labels), 100.0 / kClasses);
+  if (!(final_loss < first_loss)) {
+    std::fprintf(stderr, "error: the loss did not fall (%.4f -> %.4f)\n", first_loss, final_loss);
     throw CLI::RuntimeError(1);
   }
 }
