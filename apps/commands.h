@@ -5,5 +5,7 @@
 namespace qnn::apps {
 
 void add_info_command(CLI::App& app);
+void add_bench_ops_command(CLI::App& bench);  // `qnn bench ops` (apps/bench_ops.cpp)
+void add_demo_command(CLI::App& app);         // `qnn demo spiral` (apps/demo_spiral.cpp)
 
 }  // namespace qnn::apps

@@ -8,11 +8,15 @@ int main(int argc, char** argv) {
   CLI::App app{"qnn: a deep-learning framework with quantization built in"};
   app.require_subcommand(1);
   qnn::apps::add_info_command(app);
+  auto* bench = app.add_subcommand("bench", "Time qnn's kernels (compare with shared/bench/*.py)");
+  bench->require_subcommand(1);
+  qnn::apps::add_bench_ops_command(*bench);
+  qnn::apps::add_demo_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const qnn::Error& e) {
+  } catch (const std::exception& e) {  // qnn::Error and anything else an op throws
     std::cerr << "error: " << e.what() << '\n';
     return 1;
   }
