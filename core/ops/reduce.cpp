@@ -76,21 +76,28 @@ std::vector<double> row_sums(const float* x, int64_t R, int64_t K, F f) {
   return out;
 }
 
-// NaN-propagating max of f(x) over each row (as torch: a NaN anywhere makes the result NaN).
+// Max of f(v) over v in [p, p + n), or NaN when a NaN occurs (as torch). Vectorized: the max
+// skips NaNs and a separate flag remembers them.
+template <class F>
+float nan_max(const float* p, int64_t n, F f) {
+  float best = -std::numeric_limits<float>::infinity();
+  int nan = 0;
+#pragma omp simd reduction(max : best) reduction(| : nan)
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = f(p[i]);
+    best = v > best ? v : best;
+    nan |= v != v;
+  }
+  return nan ? std::numeric_limits<float>::quiet_NaN() : best;
+}
+
+// nan_max of f(x) over each row.
 template <class F>
 std::vector<float> row_max(const float* x, int64_t R, int64_t K, F f) {
   std::vector<float> out(R);
-  auto nan_max = [](float a, float b) { return (a != a || a > b) ? a : b; };
   reduce_rows<float>(
-      R, K,
-      [=](int64_t r, int64_t b, int64_t e) {
-        const float* p = x + r * K;
-        float best = -std::numeric_limits<float>::infinity();
-        for (int64_t i = b; i < e; ++i)
-          best = nan_max(best, f(p[i]));
-        return best;
-      },
-      nan_max, out.data());
+      R, K, [=](int64_t r, int64_t b, int64_t e) { return nan_max(x + r * K + b, e - b, f); },
+      [](float a, float b) { return (a != a || a > b) ? a : b; }, out.data());
   return out;
 }
 
@@ -154,14 +161,13 @@ void arg_extremum(const float* x, DimShape s, float* values, int64_t* indices) {
     float* vo = values + o * s.inner;
     int64_t* io = indices + o * s.inner;
     if (s.inner == 1) {
-      float best = xo[0];
+      // A vectorized pass for the extremum (NaN if any), then the first index that holds it.
+      const float m =
+          kMax ? nan_max(xo, s.K, [](float v) { return v; }) : -nan_max(xo, s.K, [](float v) { return -v; });
       int64_t arg = 0;
-      for (int64_t k = 1; k < s.K; ++k)
-        if (beats<kMax>(xo[k], best)) {
-          best = xo[k];
-          arg = k;
-        }
-      vo[0] = best;
+      while (arg < s.K - 1 && !(m != m ? xo[arg] != xo[arg] : xo[arg] == m))
+        ++arg;
+      vo[0] = xo[arg];
       io[0] = arg;
       continue;
     }

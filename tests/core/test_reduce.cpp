@@ -177,6 +177,16 @@ TEST_CASE("max/min over a dim: ties send the gradient to the first index; NaN wi
   CHECK(min(z, 1).indices.to_vector<int64_t>() == std::vector<int64_t>{1, 0});
   CHECK(std::isnan(max(z).item()));
   CHECK(std::isnan(norm(z, INFINITY).item()));
+  // Long rows (the vectorized scan): ties at 300 and 700, then NaNs at 500 and 800.
+  std::vector<float> row(1000, 0.0f);
+  row[300] = row[700] = 4.0f;
+  row[100] = row[900] = -4.0f;
+  CHECK(argmax(from_vector<float>(row, {1, 1000}), 1).to_vector<int64_t>() == std::vector<int64_t>{300});
+  CHECK(min(from_vector<float>(row, {1000}), 0).indices.to_vector<int64_t>() == std::vector<int64_t>{100});
+  row[500] = row[800] = nan;
+  const ValuesIndices rn = max(from_vector<float>(row, {1000}), 0);
+  CHECK(rn.indices.to_vector<int64_t>() == std::vector<int64_t>{500});
+  CHECK(std::isnan(rn.values.item()));
   // A strided input: columns of a transposed tensor, and a 0-d input.
   Tensor w = from_vector<float>({1, 8, 3, 2, 9, 9}, {3, 2}).t();  // [[1, 3, 9], [8, 2, 9]]
   CHECK(argmax(w, 1).to_vector<int64_t>() == std::vector<int64_t>{2, 2});
