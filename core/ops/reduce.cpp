@@ -101,6 +101,62 @@ std::vector<float> row_max(const float* x, int64_t R, int64_t K, F f) {
   return out;
 }
 
+// ---- sums -------------------------------------------------------------------------------------
+// out = scale * (sum over the reduced dims of x), out with the kept shape. When x is contiguous and
+// its reduced dims form one block, x is [A, K, B] and the sums are rows (B = 1: a whole reduction,
+// a mean over the last dims) or columns (B > 1: a bias gradient, a mean over the batch), each with
+// a vectorized loop in double; other layouts take the generic reduce_loop.
+void sum_into(const Tensor& x, const cpu::ReduceGeometry& geo, double scale, float* out) {
+  int64_t lo = x.dim(), hi = -1;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (geo.reduced[d]) {
+      lo = std::min(lo, d);
+      hi = d;
+    }
+  bool block = x.is_contiguous() && hi >= 0;
+  for (int64_t d = lo; block && d <= hi; ++d)
+    block = geo.reduced[d] || x.size(d) == 1;
+  if (!block) {
+    cpu::reduce_loop(x, geo, out, [](const float* p, int64_t n, int64_t stride) {
+      double acc = 0.0;  // double accumulation: sums of millions of floats stay accurate
+      for (int64_t i = 0; i < n; ++i)
+        acc += p[i * stride];
+      return static_cast<float>(acc);
+    });
+    if (scale != 1.0)
+      for (int64_t i = 0; i < numel_of(geo.kept_shape); ++i)
+        out[i] = static_cast<float>(out[i] * scale);
+    return;
+  }
+  int64_t A = 1, K = 1, B = 1;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    (d < lo ? A : (d <= hi ? K : B)) *= x.size(d);
+  const float* px = x.data<float>();
+  if (B == 1) {
+    const std::vector<double> s = row_sums(px, A, K, [](float v) { return v; });
+    for (int64_t a = 0; a < A; ++a)
+      out[a] = static_cast<float>(s[a] * scale);
+    return;
+  }
+  constexpr int64_t kCols = 512;
+  const int64_t tiles = (B + kCols - 1) / kCols, tasks = A * tiles;
+  const bool parallel = tasks > 1 && A * K * B >= cpu::kParallelGrain && !omp_in_parallel();
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t a = t / tiles, b0 = (t % tiles) * kCols, w = std::min(B, b0 + kCols) - b0;
+    double acc[kCols] = {};
+    const float* base = px + a * K * B + b0;
+    for (int64_t k = 0; k < K; ++k) {
+      const float* row = base + k * B;
+#pragma omp simd
+      for (int64_t i = 0; i < w; ++i)
+        acc[i] += row[i];
+    }
+    for (int64_t i = 0; i < w; ++i)
+      out[a * B + b0 + i] = static_cast<float>(acc[i] * scale);
+  }
+}
+
 // ---- elementwise maps against per-output values ----------------------------------------------
 // dx = f(x, a, b) over x's shape, where a and b have the kept shape (reduced dims of size 1) and
 // broadcast over the reduced dims. The backward of var and norm.
@@ -256,12 +312,7 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   cpu::check_float_cpu("sum", x);
   const cpu::ReduceGeometry geo = cpu::reduce_geometry(x, dims, "sum");
   Tensor out = Tensor::empty(geo.kept_shape, DType::Float32, x.device());
-  cpu::reduce_loop(x, geo, out.data<float>(), [](const float* p, int64_t n, int64_t stride) {
-    double acc = 0.0;  // double accumulation: sums of millions of floats stay accurate
-    for (int64_t i = 0; i < n; ++i)
-      acc += p[i * stride];
-    return static_cast<float>(acc);
-  });
+  sum_into(x, geo, 1.0, out.data<float>());
   Tensor result = keepdim ? out : out.view(geo.squeezed_shape);
   record("sum", result, {x}, [in_shape = x.shape(), kept = geo.kept_shape](const Tensor& g) {
     return std::vector<Tensor>{g.reshape(kept).expand(in_shape)};
@@ -298,15 +349,7 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   const cpu::ReduceGeometry geo = cpu::reduce_geometry(x, dims, op);
   const double count = static_cast<double>(geo.inner_numel);  // 0 gives NaN, as torch
   Tensor out = Tensor::empty(geo.kept_shape);
-  cpu::reduce_loop(x, geo, out.data<float>(), [](const float* p, int64_t n, int64_t stride) {
-    double acc = 0.0;
-    for (int64_t i = 0; i < n; ++i)
-      acc += p[i * stride];
-    return static_cast<float>(acc);
-  });
-  float* po = out.data<float>();
-  for (int64_t i = 0; i < out.numel(); ++i)
-    po[i] = static_cast<float>(po[i] / count);
+  sum_into(x, geo, 1.0 / count, out.data<float>());
   Tensor result = keepdim ? out : out.view(geo.squeezed_shape);
   record(op, result, {x}, [in_shape = x.shape(), kept = geo.kept_shape, count](const Tensor& g) {
     return std::vector<Tensor>{mul(g.reshape(kept).expand(in_shape), static_cast<float>(1.0 / count))};

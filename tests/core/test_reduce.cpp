@@ -65,7 +65,65 @@ Tensor away_from_zero(const Shape& shape, Generator& g, float gap = 0.2f) {
   return from_vector<float>(v, shape);
 }
 
+// Sums over `dims` of a row-major x by hand loops in double; the kept shape's row-major order.
+std::vector<double> sum_reference(const std::vector<float>& x, const Shape& shape, const std::vector<int64_t>& dims) {
+  Shape kept = shape;
+  for (int64_t d : dims)
+    kept[d] = 1;
+  std::vector<double> out(numel_of(kept), 0.0);
+  for (size_t i = 0; i < x.size(); ++i) {
+    int64_t rest = static_cast<int64_t>(i), o = 0, step = 1;
+    for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+      const int64_t c = rest % shape[d];
+      rest /= shape[d];
+      if (kept[d] != 1) {
+        o += c * step;
+        step *= kept[d];
+      }
+    }
+    out[o] += x[i];
+  }
+  return out;
+}
+
 }  // namespace
+
+TEST_CASE("sum and mean equal hand loops in double: rows, column tiles, blocks, strided and scattered dims") {
+  Generator g(20);
+  struct Case {
+    Shape shape;
+    std::vector<int64_t> dims;
+  };
+  const std::vector<Case> cases = {
+      {{3, 70000}, {1}},          // rows longer than a chunk
+      {{3, 70000}, {0}},          // columns, many tiles
+      {{4, 5, 6, 7}, {1, 2}},     // a middle block: [A, K, B]
+      {{4, 5, 1, 6, 7}, {1, 3}},  // a block with a size-1 dim inside
+      {{4, 5, 6, 7}, {0, 2}},     // scattered dims: the generic loop
+      {{2, 3, 1000}, {0, 1, 2}},  // everything
+  };
+  for (const Case& c : cases) {
+    CAPTURE(shape_str(c.shape));
+    const Tensor x = add(randn(c.shape, g), 3.0f);
+    const std::vector<double> want = sum_reference(x.to_vector<float>(), c.shape, c.dims);
+    double count = 1.0;
+    for (int64_t d : c.dims)
+      count *= static_cast<double>(c.shape[d]);
+    const std::vector<float> s = sum(x, c.dims).to_vector<float>(), m = mean(x, c.dims, true).to_vector<float>();
+    REQUIRE(s.size() == want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      REQUIRE(s[i] == doctest::Approx(want[i]).epsilon(1e-6));
+      REQUIRE(m[i] == doctest::Approx(want[i] / count).epsilon(1e-6));
+    }
+  }
+  // A transposed input (the generic loop) is summed as the tensor it shows.
+  const Tensor y = randn({5, 8}, g);
+  const std::vector<double> want = sum_reference(y.t().contiguous().to_vector<float>(), {8, 5}, {1});
+  const std::vector<float> got = sum(y.t(), {1}).to_vector<float>();
+  for (size_t i = 0; i < want.size(); ++i)
+    CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-6));
+  CHECK(std::isnan(mean(zeros({2, 0}), {1}).to_vector<float>()[0]));
+}
 
 TEST_CASE("mean matches PyTorch: all elements and dims, with keepdim") {
   for (const auto& item : golden()["mean"].items()) {
