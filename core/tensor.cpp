@@ -10,12 +10,16 @@
 #include "core/cuda/cuda_runtime.h"
 #include "core/dispatch.h"
 #include "core/ops/reduce.h"
+#include "core/parallel.h"
 
 namespace qnn {
 
 // ---- construction and accessors -------------------------------------------------------------
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  // Every op allocates its output here: this makes QNN_NUM_THREADS apply even to programs that
+  // never reference parallel.cpp (its load-time initializer is then not linked in).
+  init_threads();
   for (int64_t s : shape)
     QNN_CHECK(s >= 0, "empty", "got shape " << shape_str(shape) << " (expected sizes >= 0)");
   auto impl = std::make_shared<TensorImpl>();
