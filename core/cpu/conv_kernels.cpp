@@ -58,7 +58,26 @@ struct Lowering {
   std::vector<int64_t> koff;  // per column row: c * Hp * Wp + kh * DH * Wp + kw * DW
   std::vector<Segment> segs;  // per tile, from first[t] to first[t + 1]
   std::vector<int64_t> first;
+  // Per tile: the run length when the tile is kNR / len runs of equal length `len` (8, 16 or 32)
+  // at q = 0, len, ... with equally spaced sources (contiguous, SW = 1): the common case, copied
+  // with fixed-size moves. 0 otherwise.
+  std::vector<int32_t> uniform;
 };
+
+// Classifies tile t of `l` (see Lowering::uniform).
+int32_t uniform_run(const Lowering& l, int64_t t, int64_t SW) {
+  const Segment* g = l.segs.data() + l.first[t];
+  const int64_t n = l.first[t + 1] - l.first[t];
+  if (SW != 1 || n == 0)
+    return 0;
+  const int32_t len = g[0].len;
+  if ((len != 8 && len != 16 && len != 32) || n * len != kNR)
+    return 0;
+  for (int64_t j = 0; j < n; ++j)
+    if (g[j].len != len || g[j].q != j * len || g[j].src - g[0].src != j * (n > 1 ? g[1].src - g[0].src : 0))
+      return 0;
+  return len;
+}
 
 // Rows of the column matrix per block: the block of a column tile (kc x kNR floats) stays in L1
 // while every weight panel passes over it.
@@ -94,6 +113,8 @@ Lowering plan_lowering(const ConvShape& s) {
     }
   if (P % kNR)
     l.first.push_back(static_cast<int64_t>(l.segs.size()));
+  for (int64_t t = 0; t < l.T; ++t)
+    l.uniform.push_back(uniform_run(l, t, s.SW));
   return l;
 }
 
@@ -133,10 +154,33 @@ inline void scatter_add(float* d, const float* s, int64_t n, int64_t stride) {
 
 // Rows [k0, k1) of column tile t: out[k - k0][q] = the source value under tap k for output pixel
 // t * kNR + q. Columns past the image's last pixel are zero.
+// Uniform tiles: kNR / L runs of L floats, `pitch` apart in the source.
+template <int L>
+void im2col_uniform(const float* src, const int64_t* koff, int64_t k0, int64_t k1, int64_t pitch, float* out) {
+  for (int64_t k = k0; k < k1; ++k) {
+    const float* base = src + koff[k];
+    float* d = out + (k - k0) * kNR;
+#pragma GCC unroll 4
+    for (int j = 0; j < kNR / L; ++j)
+      std::memcpy(d + j * L, base + j * pitch, L * sizeof(float));
+  }
+}
+
 void im2col_tile(const float* src, const Lowering& l, int64_t t, int64_t cols, int64_t k0, int64_t k1, int64_t SW,
                  float* out) {
   const Segment* begin = l.segs.data() + l.first[t];
   const Segment* end = l.segs.data() + l.first[t + 1];
+  const int64_t pitch = end - begin > 1 ? begin[1].src - begin[0].src : 0;
+  switch (l.uniform[t]) {
+    case 32:
+      return im2col_uniform<32>(src + begin->src, l.koff.data(), k0, k1, pitch, out);
+    case 16:
+      return im2col_uniform<16>(src + begin->src, l.koff.data(), k0, k1, pitch, out);
+    case 8:
+      return im2col_uniform<8>(src + begin->src, l.koff.data(), k0, k1, pitch, out);
+    default:
+      break;
+  }
   for (int64_t k = k0; k < k1; ++k) {
     const float* base = src + l.koff[k];
     float* d = out + (k - k0) * kNR;
@@ -165,8 +209,13 @@ const float* source_planes(const float* xg, const ConvShape& s, const Lowering& 
   if (s.PH == 0 && s.PW == 0)
     return xg;
   for (int64_t c = 0; c < s.Cg(); ++c)
-    for (int64_t h = 0; h < s.H; ++h)
-      std::memcpy(planes + (c * l.Hp + h + s.PH) * l.Wp + s.PW, xg + (c * s.H + h) * s.W, s.W * sizeof(float));
+    for (int64_t h = 0; h < s.H; ++h) {  // short rows: an inline loop beats a call to memcpy
+      float* d = planes + (c * l.Hp + h + s.PH) * l.Wp + s.PW;
+      const float* r = xg + (c * s.H + h) * s.W;
+#pragma omp simd
+      for (int64_t i = 0; i < s.W; ++i)
+        d[i] = r[i];
+    }
   return planes;
 }
 
