@@ -1,0 +1,110 @@
+#pragma once
+// The register-blocked matrix-product kernel inside conv2d. OpenBLAS is not used there: for these
+// shapes (one image at a time, 16..64 rows, inner sizes of 16..600) its kernels reach 30-60
+// GFLOP/s on this machine, and its core detection can fall back to SSE3 kernels. This kernel is
+// written with GCC vector types, so the compiler emits AVX-512 (or AVX2) code for the machine
+// that builds it (-march=native), and the caller keeps both operands in L1 (conv_kernels.cpp).
+#include <cstdint>
+#include <cstring>
+
+namespace qnn::cpu::conv {
+
+#if defined(__AVX512F__)
+constexpr int kLanes = 16;
+constexpr int kMR = 8;  // rows of a product tile: 8 x 2 vector accumulators of 32 registers
+#else
+constexpr int kLanes = 8;
+constexpr int kMR = 6;  // 16 registers: 6 x 2 accumulators
+#endif
+constexpr int kNR = 2 * kLanes;  // columns of a product tile, and of an im2col tile
+
+using Vec = float __attribute__((vector_size(kLanes * sizeof(float))));
+
+inline Vec load(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
+
+inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// How the kernel starts its accumulators.
+enum class Init { kZero, kBias, kLoad };
+
+// C[r][0..NV * kLanes) = init + sum_i A(r, i) * B[i][..] for r < R: R rows of C, NV vectors per
+// row. A(r, i) is a[i * kMR + r] when kPackedA (a panel of weight rows interleaved along i, so the
+// R broadcasts of one step are adjacent) and a[r * lda + i] otherwise. R and NV are template
+// parameters so the R x NV accumulators live in registers.
+template <int R, int NV, bool kPackedA>
+void kernel(int64_t inner, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, Init init,
+            const float* bias) {
+  Vec acc[R][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      acc[r][v] = init == Init::kLoad ? load(c + r * ldc + v * kLanes) : Vec{} + (init == Init::kBias ? bias[r] : 0.0f);
+  for (int64_t i = 0; i < inner; ++i) {
+    Vec bv[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      bv[v] = load(b + i * ldb + v * kLanes);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const float ar = kPackedA ? a[i * kMR + r] : a[r * lda + i];
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v)
+        acc[r][v] += ar * bv[v];
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      store(c + r * ldc + v * kLanes, acc[r][v]);
+}
+
+// C[rows x NV * kLanes] (init)+= A B for any row count: full kMR-row kernels, then one for the rest.
+// Packed A: lda is the panel stride (a block of the inner dimension may start inside the panels);
+// plain A: lda is the row stride.
+template <int NV, bool kPackedA>
+void rows_product(int64_t rows, int64_t inner, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                  int64_t ldc, Init init, const float* bias) {
+  for (int64_t r0 = 0; r0 < rows; r0 += kMR) {
+    const float* ar = a + (kPackedA ? r0 / kMR * lda : r0 * lda);
+    const float* br = bias ? bias + r0 : nullptr;
+    float* cr = c + r0 * ldc;
+    switch (rows - r0 < kMR ? rows - r0 : kMR) {
+#define QNN_CONV_KERNEL_CASE(R)                                         \
+  case R:                                                               \
+    kernel<R, NV, kPackedA>(inner, ar, lda, b, ldb, cr, ldc, init, br); \
+    break;
+      QNN_CONV_KERNEL_CASE(1)
+      QNN_CONV_KERNEL_CASE(2)
+      QNN_CONV_KERNEL_CASE(3)
+      QNN_CONV_KERNEL_CASE(4)
+      QNN_CONV_KERNEL_CASE(5)
+      QNN_CONV_KERNEL_CASE(6)
+#if defined(__AVX512F__)
+      QNN_CONV_KERNEL_CASE(7)
+      QNN_CONV_KERNEL_CASE(8)
+#endif
+#undef QNN_CONV_KERNEL_CASE
+      default:
+        break;
+    }
+  }
+}
+
+// Packs `rows` x `inner` of a strided matrix (element (r, i) at m[r * row_stride + i * col_stride])
+// into panels of kMR rows, out[(r0 + 0..kMR) panel][i][r], zero-filling the last panel.
+inline void pack_panels(const float* m, int64_t rows, int64_t inner, int64_t row_stride, int64_t col_stride,
+                        float* out) {
+  for (int64_t r0 = 0; r0 < rows; r0 += kMR)
+    for (int64_t i = 0; i < inner; ++i)
+      for (int64_t r = 0; r < kMR; ++r)
+        out[r0 * inner + i * kMR + r] = r0 + r < rows ? m[(r0 + r) * row_stride + i * col_stride] : 0.0f;
+}
+
+}  // namespace qnn::cpu::conv
