@@ -4,9 +4,11 @@
 // $QNN_DATA_DIR/pretrained/SOURCE.md are compared too.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -22,6 +24,46 @@ using namespace qnn::nn;
 using qnn::testing::module_gradcheck;
 
 namespace {
+
+const nlohmann::json& golden() {
+  static const nlohmann::json data = [] {
+    std::ifstream in(std::string(QNN_TEST_DATA_DIR) + "/nn.json");
+    REQUIRE_MESSAGE(in.good(), "missing tests/data/nn.json (run tests/tools/gen_nn.py)");
+    return nlohmann::json::parse(in);
+  }();
+  return data;
+}
+
+// The closed-form weights of tests/tools/gen_nn.py's formula(): entry k of the state_dict.
+Tensor formula_value(const std::string& name, size_t k, const Shape& shape) {
+  auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  std::vector<float> v(numel_of(shape));
+  for (size_t i = 0; i < v.size(); ++i) {
+    const double s = std::sin(0.37 * static_cast<double>(i) + 1.1 * static_cast<double>(k) + 0.5);
+    double value;
+    if (ends_with("running_var"))
+      value = 1.0 + 0.5 * std::abs(s);
+    else if (ends_with("running_mean") || ends_with("bias"))
+      value = 0.1 * s;
+    else if (shape.size() == 1)
+      value = 1.0 + 0.2 * s;
+    else
+      value = s / std::sqrt(static_cast<double>(numel_of(shape) / shape[0]));
+    v[i] = static_cast<float>(value);
+  }
+  return from_vector<float>(v, shape);
+}
+
+void check_close(const Tensor& t, const nlohmann::json& expected, double tol) {
+  const std::vector<float> got = t.to_vector<float>();
+  const std::vector<float> want = expected.get<std::vector<float>>();
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    CHECK_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])),
+                  "element " << i << ": got " << got[i] << ", expected " << want[i]);
+}
 
 std::string error_of(const std::function<void()>& fn) {
   try {
@@ -64,6 +106,42 @@ TEST_SUITE("nn.resnet_cifar") {
       CHECK(sd[e.index].first == e.name);
       CHECK(sd[e.index].second.shape() == e.shape);
     }
+  }
+
+  TEST_CASE("resnet20 matches PyTorch: eval and train logits, running stats, gradients") {
+    // tests/tools/gen_nn.py: the same closed-form weights and input through a PyTorch ResNet-20.
+    auto model = std::dynamic_pointer_cast<ResNetCifar>(make_model("resnet20"));
+    REQUIRE(model);
+    StateDict state;
+    size_t k = 0;
+    const std::vector<std::string> names = golden()["names"].get<std::vector<std::string>>();
+    for (const auto& [name, t] : model->state_dict()) {
+      REQUIRE(names[k] == name);
+      state.emplace_back(name, formula_value(name, k++, t.shape()));
+    }
+    model->load_state_dict(state);
+    std::vector<float> xv(2 * 3 * 32 * 32), rv(20);
+    for (size_t i = 0; i < xv.size(); ++i)
+      xv[i] =
+          static_cast<float>(std::sin(0.731 * static_cast<double>(i)) + 0.5 * std::cos(0.117 * static_cast<double>(i)));
+    for (size_t j = 0; j < rv.size(); ++j)
+      rv[j] = static_cast<float>(std::cos(0.9 * static_cast<double>(j)));
+    const Tensor x = from_vector<float>(xv, {2, 3, 32, 32}), r = from_vector<float>(rv, {2, 10});
+
+    model->eval();
+    check_close(model->forward(x), golden()["eval_logits"], 1e-4);
+    model->train();
+    const Tensor y = model->forward(x);
+    check_close(y, golden()["train_logits"], 1e-4);
+    check_close(model->bn1->running_mean, golden()["bn1_running_mean"], 1e-5);
+    check_close(model->bn1->running_var, golden()["bn1_running_var"], 1e-5);
+    check_close(model->layer3->at<BasicBlockCifar>(2)->bn2->running_var, golden()["layer3_2_bn2_running_var"], 1e-5);
+    sum(mul(y, r)).backward();
+    check_close(model->conv1->weight.grad(), golden()["grad_conv1_weight"], 1e-3);
+    check_close(model->layer2->at<BasicBlockCifar>(0)->conv1->weight.grad(), golden()["grad_layer2_0_conv1_weight"],
+                1e-3);
+    check_close(model->linear->weight.grad(), golden()["grad_linear_weight"], 1e-4);
+    check_close(model->linear->bias.grad(), golden()["grad_linear_bias"], 1e-4);
   }
 
   TEST_CASE("trainable parameter counts match the pretrained models") {
