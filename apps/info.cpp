@@ -1,5 +1,7 @@
 // `qnn info`: what this build is and what it sees (version, build type, BLAS and its kernel,
 // threads, CUDA compiled or not, GPUs).
+#include <sys/resource.h>
+
 #include <iostream>
 
 #include "apps/commands.h"
@@ -22,6 +24,13 @@ void add_info_command(CLI::App& app) {
     std::cout << "gpus:         " << gpus.size() << '\n';
     for (size_t i = 0; i < gpus.size(); ++i)
       std::cout << "  cuda:" << i << "  " << gpus[i] << '\n';
+    // Peak bytes of this process: what the caching allocator handed to tensors, and the resident
+    // set the kernel saw (BLAS and OpenMP buffers included).
+    const AllocatorStats stats = cpu_allocator_stats();
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    std::cout << "memory:       tensors peak " << stats.peak_allocated_bytes << " B, reserved " << stats.reserved_bytes
+              << " B; process peak RSS " << usage.ru_maxrss << " KiB\n";
   });
 }
 
