@@ -215,6 +215,25 @@ TEST_SUITE("nn.module") {
     }
   }
 
+  TEST_CASE("to(cuda) and back moves every tensor in place (GPU only)") {
+    if (!cuda_compiled() || cuda_device_count() == 0) {
+      MESSAGE("skipped: no CUDA backend or no GPU");
+      return;
+    }
+    Toy a(1), b(2);
+    const TensorImpl* impl = b.lin->weight.impl();
+    b.to(Device::cuda(0));
+    CHECK(b.lin->weight.impl() == impl);
+    for (const auto& [k, t] : b.state_dict()) {
+      CAPTURE(k);
+      CHECK(t.device() == Device::cuda(0));
+    }
+    b.load_state_dict(a.state_dict());  // CPU values into CUDA tensors
+    b.to(Device::cpu());
+    for (size_t i = 0; i < a.state_dict().size(); ++i)
+      CHECK(same_values(a.state_dict()[i].second, b.state_dict()[i].second));
+  }
+
   TEST_CASE("repr prints the tree as PyTorch does") {
     Sequential s{std::make_shared<Linear>(3, 2), std::make_shared<ReLU>(),
                  std::make_shared<Conv2d>(3, 16, 3, Conv2dArgs{.padding = 1, .bias = false}),
