@@ -1,0 +1,36 @@
+#include "nn/linear.h"
+
+#include <cmath>
+
+#include "core/creation.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/linalg.h"
+#include "nn/init.h"
+
+namespace qnn::nn {
+
+Linear::Linear(int64_t in, int64_t out, bool with_bias, Generator& gen)
+    : Module("Linear"), in_features(in), out_features(out) {
+  QNN_CHECK(in > 0 && out > 0, "Linear", "got in_features " << in << ", out_features " << out << " (expected > 0)");
+  weight = register_parameter("weight", Tensor::empty({out, in}));
+  init::kaiming_uniform_(weight, std::sqrt(5.0), init::FanMode::FanIn, "leaky_relu", gen);
+  if (with_bias) {
+    bias = register_parameter("bias", Tensor::empty({out}));
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+    init::uniform_(bias, -bound, bound, gen);
+  }
+}
+
+Tensor Linear::forward(const Tensor& x) {
+  QNN_CHECK(x.dim() >= 1 && x.size(-1) == in_features, "Linear",
+            "got input " << shape_str(x.shape()) << " (expected [*, " << in_features << "])");
+  Tensor y = matmul(x, weight.t());
+  return bias.defined() ? add(y, bias) : y;
+}
+
+std::string Linear::extra_repr() const {
+  return "in_features=" + std::to_string(in_features) + ", out_features=" + std::to_string(out_features) +
+         ", bias=" + (bias.defined() ? "True" : "False");
+}
+
+}  // namespace qnn::nn

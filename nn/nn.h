@@ -1,0 +1,16 @@
+#pragma once
+// Everything a user of the layers needs: #include "nn/nn.h".
+#include "nn/activation.h"
+#include "nn/batchnorm.h"
+#include "nn/conv2d.h"
+#include "nn/dropout.h"
+#include "nn/flatten.h"
+#include "nn/identity.h"
+#include "nn/init.h"
+#include "nn/layernorm.h"
+#include "nn/linear.h"
+#include "nn/models/registry.h"
+#include "nn/models/resnet_cifar.h"
+#include "nn/module.h"
+#include "nn/pooling.h"
+#include "nn/sequential.h"
