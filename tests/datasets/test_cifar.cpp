@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/io/safetensors.h"
 #include "datasets/cifar.h"
 
 using namespace qnn;
@@ -163,5 +164,19 @@ TEST_SUITE("cifar") {
     const std::vector<int64_t> first16 = {3, 8, 8, 0, 6, 6, 1, 6, 3, 1, 0, 9, 5, 7, 9, 8};
     for (int64_t i = 0; i < 16; ++i)
       CHECK(test.label(i) == first16[static_cast<size_t>(i)]);
+
+    // ToTensor + Normalize with the ImageNet statistics gives, bit for bit, the network input
+    // PyTorch/numpy computed for the ResNet-20 parity fixture (float32 x / 255, then (x - m) / s).
+    const SafetensorsFile fixture =
+        load_safetensors(std::string(data_dir) + "/pretrained/resnet20_first16_test_logits.safetensors");
+    CHECK(fixture.at("labels").to_vector<int64_t>() == first16);
+    const Tensor& want = fixture.at("input_normalized");
+    REQUIRE(want.shape() == Shape{16, 3, 32, 32});
+    Cifar normalized = test;
+    normalized.set_transform(cifar_test_transform(kImageNetMean, kImageNetStd));
+    for (int64_t i = 0; i < 16; ++i) {
+      CAPTURE(i);
+      CHECK(normalized.get(i).image.to_vector<float>() == want.select(0, i).to_vector<float>());
+    }
   }
 }
