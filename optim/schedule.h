@@ -6,7 +6,9 @@
 // PyTorch counterpart, a pure function of (t, base lr), so state_dict() is just t, the base lrs
 // and the options, and a resumed run sets the very same lrs.
 //
-// A scheduler keeps a reference to its optimizer: it must not outlive it.
+// The base lrs are the groups' lrs when the scheduler is constructed (not torch's initial_lr kept
+// in the optimizer): give an optimizer one scheduler, and when resuming load the scheduler's state,
+// which restores them. A scheduler keeps a reference to its optimizer: it must not outlive it.
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
