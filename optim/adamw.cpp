@@ -33,8 +33,12 @@ struct AdamWScalars {
 
 // One pass over p, g, m and v, in the order of _single_tensor_adamw: decay, moments, then
 // p += -step_size * m / (sqrt(v) / bias_correction2_sqrt + eps).
-void adamw_kernel(float* p, const float* g, float* m, float* v, int64_t n, const AdamWScalars& c) {
-  parallel_chunks(n, [&](int64_t begin, int64_t end) {
+void adamw_kernel(float* p_, const float* g_, float* m_, float* v_, int64_t n, const AdamWScalars& c) {
+  parallel_chunks(n, [=, &c](int64_t begin, int64_t end) {
+    float* __restrict p = p_;  // distinct arrays: lets the compiler vectorize without alias checks
+    const float* __restrict g = g_;
+    float* __restrict m = m_;
+    float* __restrict v = v_;
     for (int64_t i = begin; i < end; ++i) {
       const float gi = g[i];
       const float pi = p[i] * c.decay;

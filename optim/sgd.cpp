@@ -24,22 +24,35 @@ std::vector<ParamGroup> one_group(std::vector<Tensor> params) { return {ParamGro
 
 // One pass over p, g and the buffer. The scalars are rounded to float once, as PyTorch passes
 // Python floats to float32 kernels; the operations and their order are those of _single_tensor_sgd.
-template <bool Decay, bool Momentum, bool Nesterov>
-void sgd_kernel(float* p, const float* g, float* buf, int64_t n, bool first, float lr, float wd, float momentum,
+// Each combination of flags is its own branch-free (vectorizable) loop.
+template <bool Decay, bool Momentum, bool Nesterov, bool First>
+void sgd_kernel(float* p_, const float* g_, float* buf_, int64_t n, float lr, float wd, float momentum,
                 float one_minus_dampening) {
-  parallel_chunks(n, [&](int64_t begin, int64_t end) {
+  parallel_chunks(n, [=](int64_t begin, int64_t end) {
+    float* __restrict p = p_;  // distinct arrays: lets the compiler vectorize without alias checks
+    const float* __restrict g = g_;
+    float* __restrict buf = buf_;
     for (int64_t i = begin; i < end; ++i) {
       float d = g[i];
       if constexpr (Decay)
         d = d + wd * p[i];
       if constexpr (Momentum) {
-        const float b = first ? d : buf[i] * momentum + one_minus_dampening * d;
+        const float b = First ? d : buf[i] * momentum + one_minus_dampening * d;
         buf[i] = b;
         d = Nesterov ? d + momentum * b : b;
       }
       p[i] = p[i] + -lr * d;
     }
   });
+}
+
+// Calls fn.template operator()<B>() with B = flag: a runtime flag made a template argument.
+template <class Fn>
+void with_flag(bool flag, Fn&& fn) {
+  if (flag)
+    fn.template operator()<true>();
+  else
+    fn.template operator()<false>();
 }
 
 }  // namespace
@@ -75,18 +88,15 @@ void SGD::step() {
         buf = st.buffers[0].data<float>();
       }
       ++st.step;
-      if (decay && use_momentum && options_.nesterov)
-        sgd_kernel<true, true, true>(s.p, s.g, buf, s.n, first, lr, wd, momentum, one_minus_dampening);
-      else if (decay && use_momentum)
-        sgd_kernel<true, true, false>(s.p, s.g, buf, s.n, first, lr, wd, momentum, one_minus_dampening);
-      else if (decay)
-        sgd_kernel<true, false, false>(s.p, s.g, buf, s.n, first, lr, wd, momentum, one_minus_dampening);
-      else if (use_momentum && options_.nesterov)
-        sgd_kernel<false, true, true>(s.p, s.g, buf, s.n, first, lr, wd, momentum, one_minus_dampening);
-      else if (use_momentum)
-        sgd_kernel<false, true, false>(s.p, s.g, buf, s.n, first, lr, wd, momentum, one_minus_dampening);
-      else
-        sgd_kernel<false, false, false>(s.p, s.g, buf, s.n, first, lr, wd, momentum, one_minus_dampening);
+      with_flag(decay, [&]<bool Decay>() {
+        with_flag(use_momentum, [&]<bool Momentum>() {
+          with_flag(use_momentum && options_.nesterov, [&]<bool Nesterov>() {
+            with_flag(first, [&]<bool First>() {
+              sgd_kernel<Decay, Momentum, Nesterov, First>(s.p, s.g, buf, s.n, lr, wd, momentum, one_minus_dampening);
+            });
+          });
+        });
+      });
       finish(s);
     }
   }
