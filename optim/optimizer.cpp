@@ -108,6 +108,13 @@ void Optimizer::zero_grad() {
       p.zero_grad();
 }
 
+std::vector<Tensor> Optimizer::params() const {
+  std::vector<Tensor> out;
+  for (const Group& g : groups_)
+    out.insert(out.end(), g.params.begin(), g.params.end());
+  return out;
+}
+
 double Optimizer::lr(size_t group) const {
   QNN_CHECK(group < groups_.size(), "lr", "group " << group << " (expected < " << groups_.size() << ")");
   return groups_[group].lr;

@@ -69,6 +69,7 @@ class Optimizer {
 
   const std::vector<Group>& groups() const { return groups_; }
   size_t num_groups() const { return groups_.size(); }
+  std::vector<Tensor> params() const;  // of every group, in order (e.g. for clip_grad_norm_)
   double lr(size_t group = 0) const;
   void set_lr(size_t group, double lr);
   void set_lr(double lr);  // every group

@@ -34,6 +34,8 @@ TEST_CASE("groups override lr and weight_decay; the rest comes from the options"
   Tensor w = param({2, 2}), b = param({2});
   SGD opt({{{w}, {}, {}, "decay"}, {{b}, 0.5, 0.0, "no_decay"}}, {.lr = 0.1, .momentum = 0.9, .weight_decay = 1e-3});
   REQUIRE(opt.num_groups() == 2);
+  REQUIRE(opt.params().size() == 2);
+  CHECK(opt.params()[1].impl() == b.impl());
   CHECK(opt.groups()[0].name == "decay");
   CHECK(opt.groups()[0].lr == 0.1);
   CHECK(opt.groups()[0].weight_decay == 1e-3);
