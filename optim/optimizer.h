@@ -1,0 +1,123 @@
+#pragma once
+// The optimizer base: parameter groups, per-parameter state, zero_grad, learning rates per group,
+// and a state dict split the way a checkpoint stores it (tensors in safetensors, scalars in JSON).
+//
+// Semantics follow torch.optim: step() updates every parameter that has a gradient (the others,
+// and their state, are left alone); zero_grad() drops gradients (set_to_none); load_state_dict
+// restores buffers, step counts and the hyper-parameters of every group, so a resumed run
+// continues bit-identically.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace qnn::optim {
+
+// What a caller passes: the tensors of one group and the hyper-parameters it overrides. Unset
+// values take the optimizer's defaults (its Options), as keys missing from a torch param group do.
+// Only lr and weight_decay vary per group, the two that recipes vary (no decay on norms and
+// biases; layer-wise learning rates); momentum, betas and eps are optimizer-wide.
+struct ParamGroup {
+  std::vector<Tensor> params;
+  std::optional<double> lr;
+  std::optional<double> weight_decay;
+  std::string name;  // a label for logs and errors ("decay", "no_decay"); kept in the state dict
+};
+
+// A named parameter, as a module lists them ("layer1.0.conv1.weight", tensor).
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+// The split of timm's param_groups_weight_decay: parameters with one dimension or fewer (biases,
+// norm scales and shifts), names ending in ".bias" and names in `no_decay_names` go to a group
+// "no_decay" with weight_decay 0; the rest to a group "decay" with `weight_decay`. Parameters that
+// do not require grad are left out. Groups that would be empty are left out.
+std::vector<ParamGroup> weight_decay_groups(const NamedTensors& named, double weight_decay,
+                                            const std::vector<std::string>& no_decay_names = {});
+
+// The state of an optimizer as a checkpoint stores it.
+//   tensors: "state.<group>.<param>.<buffer>" (e.g. "state.0.3.momentum_buffer"), float32, the
+//            live buffers (not copies): save them before the next step().
+//   scalars: {"optimizer": "SGD", "options": {...}, "groups": [{"name", "lr", "weight_decay",
+//            "num_params"}], "steps": [[3, 3, 0], [3]]} (steps per parameter, per group).
+struct StateDict {
+  NamedTensors tensors;
+  nlohmann::json scalars;
+};
+
+class Optimizer {
+ public:
+  // A group as the optimizer holds it: every hyper-parameter resolved.
+  struct Group {
+    std::vector<Tensor> params;
+    std::string name;
+    double lr = 0.0;
+    double weight_decay = 0.0;
+  };
+
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  // Updates every parameter with a gradient, under NoGradGuard.
+  virtual void step() = 0;
+  // Drops the gradient of every parameter (PyTorch's zero_grad(set_to_none=True)).
+  void zero_grad();
+
+  const std::vector<Group>& groups() const { return groups_; }
+  size_t num_groups() const { return groups_.size(); }
+  std::vector<Tensor> params() const;  // of every group, in order (e.g. for clip_grad_norm_)
+  double lr(size_t group = 0) const;
+  void set_lr(size_t group, double lr);
+  void set_lr(double lr);  // every group
+  void set_weight_decay(size_t group, double weight_decay);
+  // How many updates parameter `param` of group `group` has received.
+  int64_t step_count(size_t group, size_t param) const;
+  // The name of this optimizer's kind, as stored in the state dict ("SGD", "AdamW").
+  virtual std::string kind() const = 0;
+
+  StateDict state_dict() const;
+  // Checks everything first (kind, group and parameter counts, buffer names and shapes, values)
+  // and throws qnn::Error without changing anything when the state does not fit this optimizer.
+  // Buffers are copied, so the optimizer never shares memory with the caller's tensors.
+  void load_state_dict(const StateDict& state);
+
+ protected:
+  // Per-parameter state: the update count and the buffers named by buffer_names(), undefined
+  // until the first update that creates them.
+  struct ParamState {
+    int64_t step = 0;
+    std::vector<Tensor> buffers;
+  };
+
+  Optimizer(std::vector<ParamGroup> groups, double default_lr, double default_weight_decay, const char* kind);
+
+  virtual std::vector<std::string> buffer_names() const = 0;
+  virtual nlohmann::json options_json() const = 0;
+  // Validates and applies saved options (called by load_state_dict after every other check, so
+  // it may throw and must then leave the options unchanged).
+  virtual void load_options(const nlohmann::json& options) = 0;
+
+  ParamState& state(size_t group, size_t param) { return state_[group][param]; }
+
+  // A parameter's update context: contiguous float pointers for one pass. When the parameter is
+  // not contiguous, p points into a contiguous copy that finish() writes back.
+  struct Slot {
+    Tensor param, work, grad;
+    float* p = nullptr;
+    const float* g = nullptr;
+    int64_t n = 0;
+  };
+  static Slot open_slot(const Tensor& param, const char* op);
+  static void finish(const Slot& slot);
+
+  std::vector<Group> groups_;
+
+ private:
+  std::vector<std::vector<ParamState>> state_;
+};
+
+}  // namespace qnn::optim
