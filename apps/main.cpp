@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   bench->require_subcommand(1);
   qnn::apps::add_bench_ops_command(*bench);
   qnn::apps::add_demo_command(app);
+  qnn::apps::add_train_command(app);
+  qnn::apps::add_eval_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

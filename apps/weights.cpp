@@ -1,0 +1,88 @@
+#include "apps/weights.h"
+
+#include <iomanip>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/io/safetensors.h"
+#include "datasets/transforms.h"
+
+namespace qnn::apps {
+
+namespace {
+
+constexpr const char* kCheckpointPrefix = "model.";
+
+std::vector<float> parse_floats(const std::string& text, const std::string& key) {
+  std::vector<float> values;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    try {
+      values.push_back(std::stof(item));
+    } catch (const std::exception&) {
+      throw Error("weights metadata: " + key + " = '" + text + "' (expected comma-separated numbers)");
+    }
+  }
+  return values;
+}
+
+std::string join_floats(const std::vector<float>& values) {
+  std::ostringstream out;
+  out << std::setprecision(9);
+  for (size_t i = 0; i < values.size(); ++i)
+    out << (i ? "," : "") << values[i];
+  return out.str();
+}
+
+}  // namespace
+
+std::map<std::string, std::string> load_weights(nn::Module& model, const std::string& path) {
+  SafetensorsFile file = load_safetensors(path);
+  // A training checkpoint keeps the model under "model." (beside "optim."): take those names only.
+  const bool checkpoint = file.metadata.count("qnn_checkpoint") > 0;
+  nn::StateDict state;
+  for (auto& [name, tensor] : file.tensors) {
+    if (!checkpoint)
+      state.emplace_back(name, tensor);
+    else if (name.rfind(kCheckpointPrefix, 0) == 0)
+      state.emplace_back(name.substr(std::string(kCheckpointPrefix).size()), tensor);
+  }
+  try {
+    model.load_state_dict(state, /*strict=*/true);
+  } catch (const Error& e) {
+    throw Error("load_weights: " + path + ": " + e.what());
+  }
+  return file.metadata;
+}
+
+void save_weights(const nn::Module& model, const std::string& path,
+                  const std::map<std::string, std::string>& metadata) {
+  save_safetensors(path, model.state_dict(), metadata);
+}
+
+bool normalization_from_metadata(const std::map<std::string, std::string>& metadata, Normalization& out) {
+  const auto mean = metadata.find("normalize_mean"), std = metadata.find("normalize_std");
+  if (mean == metadata.end() || std == metadata.end())
+    return false;
+  out.mean = parse_floats(mean->second, "normalize_mean");
+  out.std = parse_floats(std->second, "normalize_std");
+  QNN_CHECK(out.mean.size() == out.std.size() && !out.mean.empty(), "weights metadata",
+            "got " << out.mean.size() << " means and " << out.std.size() << " stds (expected one per channel)");
+  return true;
+}
+
+void normalization_to_metadata(const Normalization& norm, std::map<std::string, std::string>& metadata) {
+  metadata["normalize_mean"] = join_floats(norm.mean);
+  metadata["normalize_std"] = join_floats(norm.std);
+}
+
+Normalization named_normalization(const std::string& name) {
+  if (name == "cifar10")
+    return {data::kCifar10Mean, data::kCifar10Std};
+  if (name == "imagenet")
+    return {data::kImageNetMean, data::kImageNetStd};
+  throw Error("normalization: got '" + name + "' (expected cifar10 or imagenet)");
+}
+
+}  // namespace qnn::apps
