@@ -47,6 +47,8 @@ const std::shared_ptr<Storage>& Tensor::storage() const { return checked().stora
 
 bool Tensor::is_contiguous() const {
   const auto& impl = checked();
+  if (numel() == 0)
+    return true;  // no element to be out of place (as PyTorch: an empty tensor is contiguous)
   int64_t expected = 1;
   for (size_t i = impl.shape.size(); i-- > 0;) {
     if (impl.shape[i] == 1)

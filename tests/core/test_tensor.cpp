@@ -115,3 +115,11 @@ TEST_CASE("the caching allocator reuses freed blocks and tracks the peak") {
   CHECK(allocation_size_class(100) == 128);
   CHECK(allocation_size_class(1 << 20) == (1u << 20));
 }
+
+TEST_CASE("empty tensors are contiguous whatever their strides") {
+  Tensor e = zeros({2, 0});
+  CHECK(e.is_contiguous());
+  CHECK(e.t().is_contiguous());
+  CHECK(zeros({0, 3}).slice(1, 0, 3, 2).is_contiguous());
+  CHECK_FALSE(zeros({2, 3}).t().is_contiguous());
+}
