@@ -51,13 +51,13 @@ struct Operand {
 template <int R, int NV, Layout LA, Layout LB>
 void kernel(int64_t inner, Operand a, Operand b, float* c, int64_t ldc, Init init, const float* bias) {
   Vec acc[R][NV];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
       acc[r][v] = init == Init::kLoad ? load(c + r * ldc + v * kLanes) : Vec{} + (init == Init::kBias ? bias[r] : 0.0f);
   const float* arow[R];  // the rows of a non-packed A
-#pragma GCC unroll 8
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
     arow[r] = LA == Layout::kOffsets ? a.p + a.off[r] : a.p + r * a.ld;
   for (int64_t i = 0; i < inner; ++i) {
@@ -66,7 +66,7 @@ void kernel(int64_t inner, Operand a, Operand b, float* c, int64_t ldc, Init ini
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
       bv[v] = load(brow + (LB == Layout::kOffsets ? v * b.ld : v * kLanes));
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
       const float ar = LA == Layout::kPacked ? a.p[i * kMR + r] : arow[r][i];
 #pragma GCC unroll 2
@@ -74,7 +74,7 @@ void kernel(int64_t inner, Operand a, Operand b, float* c, int64_t ldc, Init ini
         acc[r][v] += ar * bv[v];
     }
   }
-#pragma GCC unroll 8
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
@@ -87,7 +87,20 @@ void kernel(int64_t inner, Operand a, Operand b, float* c, int64_t ldc, Init ini
 template <int NV, Layout LA, Layout LB>
 void rows_product(int64_t rows, int64_t inner, Operand a, Operand b, float* c, int64_t ldc, Init init,
                   const float* bias) {
-  for (int64_t r0 = 0; r0 < rows; r0 += kMR) {
+  int64_t r0 = 0;
+#if defined(__AVX512F__)
+  // One vector per row leaves registers for 16 rows: twice the work per load of B.
+  if constexpr (NV == 1 && LA != Layout::kPacked)
+    for (; rows - r0 >= 16; r0 += 16) {
+      Operand ar = a;
+      if (LA == Layout::kStrided)
+        ar.p += r0 * a.ld;
+      else
+        ar.off += r0;
+      kernel<16, 1, LA, LB>(inner, ar, b, c + r0 * ldc, ldc, init, bias ? bias + r0 : nullptr);
+    }
+#endif
+  for (; r0 < rows; r0 += kMR) {
     Operand ar = a;
     if (LA == Layout::kPacked)
       ar.p += r0 / kMR * a.ld;

@@ -227,23 +227,63 @@ const float* source_planes(const float* xg, const ConvShape& s, const Lowering& 
   return planes;
 }
 
+using V8 = float __attribute__((vector_size(8 * sizeof(float))));
+
+// Transposes the 8 x 8 block r[i][j] in place (unpack pairs, then quads, then halves).
+inline void transpose8(V8 r[8]) {
+  V8 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int h = 0; h < 2; ++h) {
+      u[i + 2 * h] = __builtin_shufflevector(t[i + h], t[i + 2 + h], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[i + 2 * h + 1] = __builtin_shufflevector(t[i + h], t[i + 2 + h], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    r[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+// dyt[q][m] = dY[m][t * kNR + q] for m < Mg (rows of dyt mw wide), zero for q >= cols. The
+// columns m >= Mg are left as they are (zero: the caller cleared them once).
+void transpose_tile(const float* dyg, int64_t P, int64_t Mg, int64_t t, int64_t cols, int64_t mw, float* dyt) {
+  const float* base = dyg + t * kNR;
+  int64_t m0 = 0;
+  if (cols == kNR)
+    for (; m0 + 8 <= Mg; m0 += 8)
+      for (int64_t q0 = 0; q0 < kNR; q0 += 8) {
+        V8 r[8];
+        for (int i = 0; i < 8; ++i)
+          std::memcpy(&r[i], base + (m0 + i) * P + q0, sizeof(V8));
+        transpose8(r);
+        for (int i = 0; i < 8; ++i)
+          std::memcpy(dyt + (q0 + i) * mw + m0, &r[i], sizeof(V8));
+      }
+  for (; m0 < Mg; ++m0)  // the rest, and partial tiles, one by one
+    for (int64_t q = 0; q < kNR; ++q)
+      dyt[q * mw + m0] = q < cols ? base[m0 * P + q] : 0.0f;
+}
+
 // The weight gradient of one image and group, accumulated transposed: dwt[k][m] += sum over
-// output pixels p of Col[k][p] * dY[m][p] (mw = Mg rounded up to whole vectors).
+// output pixels p of Col[k][p] * dY[m][p] (mw = Mg rounded up to whole vectors). dyt holds dY^T
+// of one tile; its columns past Mg must be zero.
 void weight_grad_image(const float* src, const float* dyg, const ConvShape& s, const Lowering& l, int64_t mw,
                        float* dyt, float* col, float* dwt) {
   const int64_t P = s.P(), Mg = s.Mg(), Kg = s.Kg();
   for (int64_t t = 0; t < l.T; ++t) {
     const int64_t cols = std::min<int64_t>(kNR, P - t * kNR);
-    for (int64_t q = 0; q < kNR; ++q)  // dY of this tile transposed: dyt[q][m], zero past the edges
-      for (int64_t m = 0; m < mw; ++m)
-        dyt[q * mw + m] = q < cols && m < Mg ? dyg[m * P + t * kNR + q] : 0.0f;
+    transpose_tile(dyg, P, Mg, t, cols, mw, dyt);
     const Runs& r = l.runs[t];
     for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes) {
       float* c = dwt + m0;
-      if (r.len == 32 || r.len == 16) {  // Col's rows read in place: one product per run
+      const bool two = mw - m0 >= 2 * kLanes;
+      if (r.len > 0) {  // Col's rows read in place: one product per run of the tile
         for (int64_t j = 0; j < kNR / r.len; ++j) {
           const Operand a{src + r.src + j * r.pitch, 0, l.koff.data()}, b{dyt + j * r.len * mw + m0, mw};
-          if (mw - m0 >= 2 * kLanes)
+          if (two)
             conv::rows_product<2, Layout::kOffsets, Layout::kStrided>(Kg, r.len, a, b, c, mw, Init::kLoad, nullptr);
           else
             conv::rows_product<1, Layout::kOffsets, Layout::kStrided>(Kg, r.len, a, b, c, mw, Init::kLoad, nullptr);
@@ -254,7 +294,7 @@ void weight_grad_image(const float* src, const float* dyg, const ConvShape& s, c
         const int64_t k1 = std::min(Kg, k0 + l.kc);
         im2col_tile(src, l, t, cols, k0, k1, s.SW, col);
         const Operand a{col, kNR}, b{dyt + m0, mw};
-        if (mw - m0 >= 2 * kLanes)
+        if (two)
           conv::rows_product<2, Layout::kStrided, Layout::kStrided>(k1 - k0, kNR, a, b, c + k0 * mw, mw, Init::kLoad,
                                                                     nullptr);
         else
@@ -434,6 +474,7 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
     float* dyt = col + col_floats;
     float* planes = dyt + dyt_floats;
     std::fill(dwt, dwt + G * Kg * mw + s.M, 0.0f);
+    std::fill(dyt, dyt + kNR * mw, 0.0f);  // its columns past Mg stay zero
     if (padded)
       std::fill(planes, planes + plane_floats, 0.0f);
 #pragma omp for schedule(static)
