@@ -32,33 +32,49 @@ inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 // How the kernel starts its accumulators.
 enum class Init { kZero, kBias, kLoad };
 
-// C[r][0..NV * kLanes) = init + sum_i A(r, i) * B[i][..] for r < R: R rows of C, NV vectors per
-// row. A(r, i) is a[i * kMR + r] when kPackedA (a panel of weight rows interleaved along i, so the
-// R broadcasts of one step are adjacent) and a[r * lda + i] otherwise. R and NV are template
+// Where the operands' elements are. A is R rows by `inner`, B is `inner` rows of NV vectors.
+enum class Layout {
+  kPacked,   // A only: a panel of kMR rows interleaved along i, A(r, i) = p[i * kMR + r], so the R
+             // broadcasts of one step are adjacent
+  kStrided,  // A(r, i) = p[r * ld + i]; B row i = p + i * ld
+  kOffsets,  // rows anywhere: A(r, i) = p[off[r] + i]; B row i = p + off[i], its vectors ld apart.
+             // This reads im2col columns straight from the input planes (no copy).
+};
+struct Operand {
+  const float* p;
+  int64_t ld = 0;
+  const int64_t* off = nullptr;
+};
+
+// C[r][0..NV * kLanes) = init + sum_i A(r, i) * B[i][..] for r < R. R and NV are template
 // parameters so the R x NV accumulators live in registers.
-template <int R, int NV, bool kPackedA>
-void kernel(int64_t inner, const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, Init init,
-            const float* bias) {
+template <int R, int NV, Layout LA, Layout LB>
+void kernel(int64_t inner, Operand a, Operand b, float* c, int64_t ldc, Init init, const float* bias) {
   Vec acc[R][NV];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
       acc[r][v] = init == Init::kLoad ? load(c + r * ldc + v * kLanes) : Vec{} + (init == Init::kBias ? bias[r] : 0.0f);
+  const float* arow[R];  // the rows of a non-packed A
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+    arow[r] = LA == Layout::kOffsets ? a.p + a.off[r] : a.p + r * a.ld;
   for (int64_t i = 0; i < inner; ++i) {
     Vec bv[NV];
+    const float* brow = LB == Layout::kOffsets ? b.p + b.off[i] : b.p + i * b.ld;
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
-      bv[v] = load(b + i * ldb + v * kLanes);
-#pragma GCC unroll 8
+      bv[v] = load(brow + (LB == Layout::kOffsets ? v * b.ld : v * kLanes));
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
-      const float ar = kPackedA ? a[i * kMR + r] : a[r * lda + i];
+      const float ar = LA == Layout::kPacked ? a.p[i * kMR + r] : arow[r][i];
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v)
         acc[r][v] += ar * bv[v];
     }
   }
-#pragma GCC unroll 8
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
@@ -66,19 +82,38 @@ void kernel(int64_t inner, const float* a, int64_t lda, const float* b, int64_t 
 }
 
 // C[rows x NV * kLanes] (init)+= A B for any row count: full kMR-row kernels, then one for the rest.
-// Packed A: lda is the panel stride (a block of the inner dimension may start inside the panels);
-// plain A: lda is the row stride.
-template <int NV, bool kPackedA>
-void rows_product(int64_t rows, int64_t inner, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
-                  int64_t ldc, Init init, const float* bias) {
-  for (int64_t r0 = 0; r0 < rows; r0 += kMR) {
-    const float* ar = a + (kPackedA ? r0 / kMR * lda : r0 * lda);
+// A moves on by kMR rows per kernel: a panel (packed: a.ld is the panel stride, since a block of
+// the inner dimension may start inside the panels), kMR * a.ld floats, or kMR offsets.
+template <int NV, Layout LA, Layout LB>
+void rows_product(int64_t rows, int64_t inner, Operand a, Operand b, float* c, int64_t ldc, Init init,
+                  const float* bias) {
+  int64_t r0 = 0;
+#if defined(__AVX512F__)
+  // One vector per row leaves registers for 16 rows: twice the work per load of B.
+  if constexpr (NV == 1 && LA != Layout::kPacked)
+    for (; rows - r0 >= 16; r0 += 16) {
+      Operand ar = a;
+      if (LA == Layout::kStrided)
+        ar.p += r0 * a.ld;
+      else
+        ar.off += r0;
+      kernel<16, 1, LA, LB>(inner, ar, b, c + r0 * ldc, ldc, init, bias ? bias + r0 : nullptr);
+    }
+#endif
+  for (; r0 < rows; r0 += kMR) {
+    Operand ar = a;
+    if (LA == Layout::kPacked)
+      ar.p += r0 / kMR * a.ld;
+    else if (LA == Layout::kStrided)
+      ar.p += r0 * a.ld;
+    else
+      ar.off += r0;
     const float* br = bias ? bias + r0 : nullptr;
     float* cr = c + r0 * ldc;
     switch (rows - r0 < kMR ? rows - r0 : kMR) {
-#define QNN_CONV_KERNEL_CASE(R)                                         \
-  case R:                                                               \
-    kernel<R, NV, kPackedA>(inner, ar, lda, b, ldb, cr, ldc, init, br); \
+#define QNN_CONV_KERNEL_CASE(R)                             \
+  case R:                                                   \
+    kernel<R, NV, LA, LB>(inner, ar, b, cr, ldc, init, br); \
     break;
       QNN_CONV_KERNEL_CASE(1)
       QNN_CONV_KERNEL_CASE(2)

@@ -16,6 +16,8 @@ using conv::Init;
 using conv::kLanes;
 using conv::kMR;
 using conv::kNR;
+using conv::Layout;
+using conv::Operand;
 using conv::round_up;
 
 // A float buffer from the caching allocator for the length of one call.
@@ -48,6 +50,15 @@ struct Segment {
   int32_t q, len;
 };
 
+// A regular tile: kNR / len runs of `len` pixels (8, 16 or 32), the run j at tile column j * len
+// and source offset src + j * pitch, contiguous in the source (SW = 1). Its im2col is a few
+// fixed-size copies, and with len 16 or 32 the kernels read its column rows in place. len = 0 for
+// any other tile.
+struct Runs {
+  int32_t len = 0;
+  int64_t src = 0, pitch = 0;
+};
+
 // Everything about the im2col of one image that does not depend on the data. The source planes
 // are the input with its zero border materialized when the convolution pads, so no tap tests
 // bounds: the column row k = (c, kh, kw) reads plane c at koff[k] + segment offsets.
@@ -58,25 +69,22 @@ struct Lowering {
   std::vector<int64_t> koff;  // per column row: c * Hp * Wp + kh * DH * Wp + kw * DW
   std::vector<Segment> segs;  // per tile, from first[t] to first[t + 1]
   std::vector<int64_t> first;
-  // Per tile: the run length when the tile is kNR / len runs of equal length `len` (8, 16 or 32)
-  // at q = 0, len, ... with equally spaced sources (contiguous, SW = 1): the common case, copied
-  // with fixed-size moves. 0 otherwise.
-  std::vector<int32_t> uniform;
+  // Per tile: whether it is the common regular case (see Runs).
+  std::vector<Runs> runs;
 };
 
-// Classifies tile t of `l` (see Lowering::uniform).
-int32_t uniform_run(const Lowering& l, int64_t t, int64_t SW) {
+Runs regular_runs(const Lowering& l, int64_t t, int64_t SW) {
   const Segment* g = l.segs.data() + l.first[t];
   const int64_t n = l.first[t + 1] - l.first[t];
   if (SW != 1 || n == 0)
-    return 0;
-  const int32_t len = g[0].len;
-  if ((len != 8 && len != 16 && len != 32) || n * len != kNR)
-    return 0;
+    return {};
+  const Runs r{g[0].len, g[0].src, n > 1 ? g[1].src - g[0].src : 0};
+  if ((r.len != 8 && r.len != 16 && r.len != 32) || n * r.len != kNR)
+    return {};
   for (int64_t j = 0; j < n; ++j)
-    if (g[j].len != len || g[j].q != j * len || g[j].src - g[0].src != j * (n > 1 ? g[1].src - g[0].src : 0))
-      return 0;
-  return len;
+    if (g[j].len != r.len || g[j].q != j * r.len || g[j].src != r.src + j * r.pitch)
+      return {};
+  return r;
 }
 
 // Rows of the column matrix per block: the block of a column tile (kc x kNR floats) stays in L1
@@ -114,7 +122,7 @@ Lowering plan_lowering(const ConvShape& s) {
   if (P % kNR)
     l.first.push_back(static_cast<int64_t>(l.segs.size()));
   for (int64_t t = 0; t < l.T; ++t)
-    l.uniform.push_back(uniform_run(l, t, s.SW));
+    l.runs.push_back(regular_runs(l, t, s.SW));
   return l;
 }
 
@@ -156,7 +164,7 @@ inline void scatter_add(float* d, const float* s, int64_t n, int64_t stride) {
 // t * kNR + q. Columns past the image's last pixel are zero.
 // Uniform tiles: kNR / L runs of L floats, `pitch` apart in the source.
 template <int L>
-void im2col_uniform(const float* src, const int64_t* koff, int64_t k0, int64_t k1, int64_t pitch, float* out) {
+void im2col_regular(const float* src, const int64_t* koff, int64_t k0, int64_t k1, int64_t pitch, float* out) {
   for (int64_t k = k0; k < k1; ++k) {
     const float* base = src + koff[k];
     float* d = out + (k - k0) * kNR;
@@ -168,19 +176,19 @@ void im2col_uniform(const float* src, const int64_t* koff, int64_t k0, int64_t k
 
 void im2col_tile(const float* src, const Lowering& l, int64_t t, int64_t cols, int64_t k0, int64_t k1, int64_t SW,
                  float* out) {
-  const Segment* begin = l.segs.data() + l.first[t];
-  const Segment* end = l.segs.data() + l.first[t + 1];
-  const int64_t pitch = end - begin > 1 ? begin[1].src - begin[0].src : 0;
-  switch (l.uniform[t]) {
+  const Runs& r = l.runs[t];
+  switch (r.len) {
     case 32:
-      return im2col_uniform<32>(src + begin->src, l.koff.data(), k0, k1, pitch, out);
+      return im2col_regular<32>(src + r.src, l.koff.data(), k0, k1, r.pitch, out);
     case 16:
-      return im2col_uniform<16>(src + begin->src, l.koff.data(), k0, k1, pitch, out);
+      return im2col_regular<16>(src + r.src, l.koff.data(), k0, k1, r.pitch, out);
     case 8:
-      return im2col_uniform<8>(src + begin->src, l.koff.data(), k0, k1, pitch, out);
+      return im2col_regular<8>(src + r.src, l.koff.data(), k0, k1, r.pitch, out);
     default:
       break;
   }
+  const Segment* begin = l.segs.data() + l.first[t];
+  const Segment* end = l.segs.data() + l.first[t + 1];
   for (int64_t k = k0; k < k1; ++k) {
     const float* base = src + l.koff[k];
     float* d = out + (k - k0) * kNR;
@@ -219,26 +227,79 @@ const float* source_planes(const float* xg, const ConvShape& s, const Lowering& 
   return planes;
 }
 
+using V8 = float __attribute__((vector_size(8 * sizeof(float))));
+
+// Transposes the 8 x 8 block r[i][j] in place (unpack pairs, then quads, then halves).
+inline void transpose8(V8 r[8]) {
+  V8 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int h = 0; h < 2; ++h) {
+      u[i + 2 * h] = __builtin_shufflevector(t[i + h], t[i + 2 + h], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[i + 2 * h + 1] = __builtin_shufflevector(t[i + h], t[i + 2 + h], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    r[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+// dyt[q][m] = dY[m][t * kNR + q] for m < Mg (rows of dyt mw wide), zero for q >= cols. The
+// columns m >= Mg are left as they are (zero: the caller cleared them once).
+void transpose_tile(const float* dyg, int64_t P, int64_t Mg, int64_t t, int64_t cols, int64_t mw, float* dyt) {
+  const float* base = dyg + t * kNR;
+  int64_t m0 = 0;
+  if (cols == kNR)
+    for (; m0 + 8 <= Mg; m0 += 8)
+      for (int64_t q0 = 0; q0 < kNR; q0 += 8) {
+        V8 r[8];
+        for (int i = 0; i < 8; ++i)
+          std::memcpy(&r[i], base + (m0 + i) * P + q0, sizeof(V8));
+        transpose8(r);
+        for (int i = 0; i < 8; ++i)
+          std::memcpy(dyt + (q0 + i) * mw + m0, &r[i], sizeof(V8));
+      }
+  for (; m0 < Mg; ++m0)  // the rest, and partial tiles, one by one
+    for (int64_t q = 0; q < kNR; ++q)
+      dyt[q * mw + m0] = q < cols ? base[m0 * P + q] : 0.0f;
+}
+
 // The weight gradient of one image and group, accumulated transposed: dwt[k][m] += sum over
-// output pixels p of Col[k][p] * dY[m][p] (mw = Mg rounded up to whole vectors).
+// output pixels p of Col[k][p] * dY[m][p] (mw = Mg rounded up to whole vectors). dyt holds dY^T
+// of one tile; its columns past Mg must be zero.
 void weight_grad_image(const float* src, const float* dyg, const ConvShape& s, const Lowering& l, int64_t mw,
                        float* dyt, float* col, float* dwt) {
   const int64_t P = s.P(), Mg = s.Mg(), Kg = s.Kg();
   for (int64_t t = 0; t < l.T; ++t) {
     const int64_t cols = std::min<int64_t>(kNR, P - t * kNR);
-    for (int64_t q = 0; q < kNR; ++q)  // dY of this tile transposed: dyt[q][m], zero past the edges
-      for (int64_t m = 0; m < mw; ++m)
-        dyt[q * mw + m] = q < cols && m < Mg ? dyg[m * P + t * kNR + q] : 0.0f;
-    for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
-      const int64_t k1 = std::min(Kg, k0 + l.kc);
-      im2col_tile(src, l, t, cols, k0, k1, s.SW, col);
-      for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes) {
-        if (mw - m0 >= 2 * kLanes)
-          conv::rows_product<2, false>(k1 - k0, kNR, col, kNR, dyt + m0, mw, dwt + k0 * mw + m0, mw, Init::kLoad,
-                                       nullptr);
+    transpose_tile(dyg, P, Mg, t, cols, mw, dyt);
+    const Runs& r = l.runs[t];
+    for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes) {
+      float* c = dwt + m0;
+      const bool two = mw - m0 >= 2 * kLanes;
+      if (r.len > 0) {  // Col's rows read in place: one product per run of the tile
+        for (int64_t j = 0; j < kNR / r.len; ++j) {
+          const Operand a{src + r.src + j * r.pitch, 0, l.koff.data()}, b{dyt + j * r.len * mw + m0, mw};
+          if (two)
+            conv::rows_product<2, Layout::kOffsets, Layout::kStrided>(Kg, r.len, a, b, c, mw, Init::kLoad, nullptr);
+          else
+            conv::rows_product<1, Layout::kOffsets, Layout::kStrided>(Kg, r.len, a, b, c, mw, Init::kLoad, nullptr);
+        }
+        continue;
+      }
+      for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
+        const int64_t k1 = std::min(Kg, k0 + l.kc);
+        im2col_tile(src, l, t, cols, k0, k1, s.SW, col);
+        const Operand a{col, kNR}, b{dyt + m0, mw};
+        if (two)
+          conv::rows_product<2, Layout::kStrided, Layout::kStrided>(k1 - k0, kNR, a, b, c + k0 * mw, mw, Init::kLoad,
+                                                                    nullptr);
         else
-          conv::rows_product<1, false>(k1 - k0, kNR, col, kNR, dyt + m0, mw, dwt + k0 * mw + m0, mw, Init::kLoad,
-                                       nullptr);
+          conv::rows_product<1, Layout::kStrided, Layout::kStrided>(k1 - k0, kNR, a, b, c + k0 * mw, mw, Init::kLoad,
+                                                                    nullptr);
       }
     }
   }
@@ -257,7 +318,8 @@ void input_grad_image(const float* dyg, const float* wtpack, const ConvShape& s,
     }
     for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {  // kc is a multiple of kMR: blocks start on a panel
       const int64_t k1 = std::min(Kg, k0 + l.kc);
-      conv::rows_product<2, true>(k1 - k0, Mg, wtpack + k0 * Mg, Mg * kMR, dyt, kNR, col, kNR, Init::kZero, nullptr);
+      conv::rows_product<2, Layout::kPacked, Layout::kStrided>(k1 - k0, Mg, {wtpack + k0 * Mg, Mg * kMR}, {dyt, kNR},
+                                                               col, kNR, Init::kZero, nullptr);
       col2im_tile(col, l, t, k0, k1, s.SW, dplanes);
     }
   }
@@ -304,11 +366,20 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
           const int64_t cols = std::min<int64_t>(kNR, P - t * kNR);
           float* c = cols == kNR ? yg + t * kNR : tile_out;
           const int64_t ldc = cols == kNR ? P : kNR;
-          for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
-            const int64_t k1 = std::min(Kg, k0 + l.kc);
-            im2col_tile(src, l, t, cols, k0, k1, s.SW, col);
-            const Init init = k0 > 0 ? Init::kLoad : bg ? Init::kBias : Init::kZero;
-            conv::rows_product<2, true>(Mg, k1 - k0, ap + k0 * kMR, Kg * kMR, col, kNR, c, ldc, init, bg);
+          const Runs& r = l.runs[t];
+          if (r.len == 32 || r.len == 16) {                         // the column rows read in place, no im2col copy
+            const int64_t second = r.len == 32 ? kLanes : r.pitch;  // where a row's second vector starts
+            conv::rows_product<2, Layout::kPacked, Layout::kOffsets>(Mg, Kg, {ap, Kg * kMR},
+                                                                     {src + r.src, second, l.koff.data()}, c, ldc,
+                                                                     bg ? Init::kBias : Init::kZero, bg);
+          } else {
+            for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
+              const int64_t k1 = std::min(Kg, k0 + l.kc);
+              im2col_tile(src, l, t, cols, k0, k1, s.SW, col);
+              const Init init = k0 > 0 ? Init::kLoad : bg ? Init::kBias : Init::kZero;
+              conv::rows_product<2, Layout::kPacked, Layout::kStrided>(Mg, k1 - k0, {ap + k0 * kMR, Kg * kMR},
+                                                                       {col, kNR}, c, ldc, init, bg);
+            }
           }
           if (cols < kNR)
             for (int64_t m = 0; m < Mg; ++m)
@@ -403,6 +474,7 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
     float* dyt = col + col_floats;
     float* planes = dyt + dyt_floats;
     std::fill(dwt, dwt + G * Kg * mw + s.M, 0.0f);
+    std::fill(dyt, dyt + kNR * mw, 0.0f);  // its columns past Mg stay zero
     if (padded)
       std::fill(planes, planes + plane_floats, 0.0f);
 #pragma omp for schedule(static)
