@@ -14,6 +14,7 @@
 #include "apps/evaluate.h"
 #include "apps/weights.h"
 #include "core/autograd.h"
+#include "core/creation.h"
 #include "core/io/safetensors.h"
 #include "nn/models/registry.h"
 
