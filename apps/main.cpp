@@ -3,8 +3,10 @@
 
 #include "apps/commands.h"
 #include "core/error.h"
+#include "core/parallel.h"
 
 int main(int argc, char** argv) {
+  qnn::use_fast_blas_kernel(argv);
   CLI::App app{"qnn: a deep-learning framework with quantization built in"};
   app.require_subcommand(1);
   qnn::apps::add_info_command(app);

@@ -2,8 +2,10 @@
 
 #include <cblas.h>
 #include <omp.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <string>
 
@@ -49,5 +51,25 @@ std::string blas_name() {
 }
 
 std::string blas_kernel() { return openblas_get_corename(); }
+
+void use_fast_blas_kernel(char** argv) {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr)
+    return;  // the user chose (or this is the re-executed process)
+  const char* chosen = openblas_get_corename();
+  const bool fallback = std::strcmp(chosen, "Prescott") == 0 || std::strcmp(chosen, "Core2") == 0 ||
+                        std::strcmp(chosen, "Nehalem") == 0 || std::strcmp(chosen, "Sandybridge") == 0;
+  if (!fallback)
+    return;
+  __builtin_cpu_init();
+  const char* better = nullptr;
+  if (__builtin_cpu_supports("avx512f"))
+    better = "SkylakeX";
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    better = "Haswell";
+  if (better == nullptr)
+    return;
+  setenv("OPENBLAS_CORETYPE", better, 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: then go on with the slow kernels
+}
 
 }  // namespace qnn

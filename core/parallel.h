@@ -14,4 +14,12 @@ void init_threads();
 std::string blas_name();    // e.g. "OpenBLAS 0.3.21 (OpenMP)"
 std::string blas_kernel();  // openblas_get_corename(), e.g. "Haswell"
 
+// OpenBLAS 0.3.21 (Debian 12) does not know newer CPUs (e.g. Sapphire Rapids) and falls back to
+// its SSE3 "Prescott" kernels, 4-6x slower than its AVX-512 ones on the same machine. OpenBLAS
+// reads OPENBLAS_CORETYPE only when it is loaded, so the fix is to set it and start again:
+// programs call this first thing in main. When OPENBLAS_CORETYPE is unset, the kernel OpenBLAS
+// chose is such a fallback and the CPU has AVX-512F (-> SkylakeX) or AVX2+FMA (-> Haswell), it
+// sets the variable and re-executes /proc/self/exe with the same arguments; otherwise it returns.
+void use_fast_blas_kernel(char** argv);
+
 }  // namespace qnn

@@ -1,3 +1,11 @@
-// The doctest entry point shared by every test executable.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+// The doctest entry point shared by every test executable. Like `qnn`, it first makes sure
+// OpenBLAS runs its fast kernels on CPUs that OpenBLAS 0.3.21 does not recognize.
+#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
+
+#include "core/parallel.h"
+
+int main(int argc, char** argv) {
+  qnn::use_fast_blas_kernel(argv);
+  return doctest::Context(argc, argv).run();
+}
