@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   auto* bench = app.add_subcommand("bench", "Time qnn's kernels (compare with shared/bench/*.py)");
   bench->require_subcommand(1);
   qnn::apps::add_bench_ops_command(*bench);
+  qnn::apps::add_bench_train_command(*bench);
   qnn::apps::add_demo_command(app);
   qnn::apps::add_train_command(app);
   qnn::apps::add_eval_command(app);
