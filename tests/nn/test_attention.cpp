@@ -50,8 +50,8 @@ Vec linear_ref(const Vec& x, int64_t rows, int64_t in, const Vec& W, const Vec& 
 // heads concatenated in order, then proj.
 Vec attention_ref(const Vec& x, int64_t B, int64_t N, int64_t C, int64_t H, const MultiheadSelfAttention& m) {
   const int64_t d = C / H;
-  const Vec qkv = linear_ref(x, B * N, C, values(m.qkv->weight),
-                             m.qkv->bias.defined() ? values(m.qkv->bias) : Vec{}, 3 * C);
+  const Vec qkv =
+      linear_ref(x, B * N, C, values(m.qkv->weight), m.qkv->bias.defined() ? values(m.qkv->bias) : Vec{}, 3 * C);
   // qkv row (b, n): [q (C) | k (C) | v (C)], each C split into H heads of d.
   auto at = [&](int64_t b, int64_t n, int64_t which, int64_t h, int64_t j) {
     return qkv[(b * N + n) * 3 * C + which * C + h * d + j];
@@ -153,8 +153,8 @@ TEST_SUITE("nn.attention") {
   TEST_CASE("attention input checks") {
     CHECK_THROWS_AS(MultiheadSelfAttention(6, 4), Error);
     MultiheadSelfAttention attn(6, 2);
-    CHECK_THROWS_WITH_AS(attn.forward(zeros({2, 6})),
-                         "MultiheadSelfAttention: got input [2, 6] (expected [B, N, 6])", Error);
+    CHECK_THROWS_WITH_AS(attn.forward(zeros({2, 6})), "MultiheadSelfAttention: got input [2, 6] (expected [B, N, 6])",
+                         Error);
     CHECK_THROWS_AS(attn.forward(zeros({1, 3, 5})), Error);
   }
 
