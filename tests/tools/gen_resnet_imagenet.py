@@ -6,7 +6,7 @@
 #   - golden outputs of resnet18 and resnet50 at 10 classes on a 2x3x40x40 input (odd sizes
 #     20 -> 10 -> 5 -> 3 -> 2 through the stages), with closed-form weights and input that
 #     test_resnet_imagenet.cpp evaluates the same way: eval logits for both; for resnet18 also
-#     training-mode logits, a running mean, and gradients of L = sum(r * logits).
+#     training-mode logits, a running mean, and the head's gradients of L = sum(r * logits).
 import json
 import math
 import os
@@ -15,8 +15,23 @@ import torch
 import torchvision
 
 
+MASK = (1 << 64) - 1
+
+
+def hash_uniform(i, k):
+    # A splitmix64-style mix of (i, k) to [-1, 1): exact integer arithmetic, so C++ gets the same
+    # bits. (A smooth formula such as sin(0.37 i + ...) makes the conv outputs nearly constant over
+    # the batch, and training-mode BatchNorm then divides rounding noise by a tiny variance.)
+    h = (i * 0x9E3779B97F4A7C15 + (k + 1) * 0xBF58476D1CE4E5B9) & MASK
+    h ^= h >> 31
+    h = (h * 0x94D049BB133111EB) & MASK
+    h ^= h >> 29
+    return (h >> 11) * 2.0 ** -52 - 1.0
+
+
 def formula(name, k, shape):
     # The same closed forms as formula_value() in test_resnet_imagenet.cpp (double, then float32).
+    # Weights ~ U(-sqrt(3 / fan_in), sqrt(3 / fan_in)): unit gain per layer.
     numel = math.prod(shape)
     fan_in = numel // shape[0] if len(shape) > 1 else 1
     if name.endswith("running_var"):
@@ -26,8 +41,9 @@ def formula(name, k, shape):
     elif len(shape) == 1:
         f = lambda s: 1.0 + 0.2 * s
     else:
-        f = lambda s: s / math.sqrt(fan_in)
-    vals = [f(math.sin(0.37 * i + 1.1 * k + 0.5)) for i in range(numel)]
+        c = math.sqrt(3.0 / fan_in)
+        f = lambda s: s * c
+    vals = [f(hash_uniform(i, k)) for i in range(numel)]
     return torch.tensor(vals, dtype=torch.float64).to(torch.float32).reshape(shape)
 
 
@@ -57,9 +73,11 @@ def golden(arch, with_train):
         (y * r).sum().backward()
         out["train_logits"] = flat(y)
         out["layer2_0_downsample_1_running_mean"] = flat(model.layer2[0].downsample[1].running_mean)
-        # The first 2048 entries of the larger gradients keep the file small.
-        out["grad_conv1_weight"] = flat(model.conv1.weight.grad)[:2048]
-        out["grad_layer3_0_downsample_0_weight"] = flat(model.layer3[0].downsample[0].weight.grad)[:2048]
+        # Only the head's gradients: deeper ones cross ~10^5 ReLU kinks, and a pre-activation
+        # within float32 rounding (~1e-5 here) of 0 flips a mask between any two float32
+        # implementations (torch's own float32 and float64 gradients differ that way on this
+        # input). The blocks' gradients are checked by finite differences in the C++ test instead.
+        out["grad_fc_weight"] = flat(model.fc.weight.grad)
         out["grad_fc_bias"] = flat(model.fc.bias.grad)
     return out
 
