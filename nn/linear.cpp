@@ -24,8 +24,18 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias, Generator& gen)
 Tensor Linear::forward(const Tensor& x) {
   QNN_CHECK(x.dim() >= 1 && x.size(-1) == in_features, "Linear",
             "got input " << shape_str(x.shape()) << " (expected [*, " << in_features << "])");
-  Tensor y = matmul(x, weight.t());
-  return bias.defined() ? add(y, bias) : y;
+  // [*, in] runs as one [rows, in] x [in, out] product: a batched matmul against the broadcast
+  // weight would make one small GEMM per leading index and, in backward, a weight gradient per
+  // index before summing them.
+  const Tensor x2 = x.dim() > 2 ? x.reshape({-1, in_features}) : x;
+  Tensor y = matmul(x2, weight.t());
+  if (bias.defined())
+    y = add(y, bias);
+  if (x.dim() <= 2)
+    return y;
+  Shape out_shape = x.shape();
+  out_shape.back() = out_features;
+  return y.reshape(out_shape);
 }
 
 std::string Linear::extra_repr() const {
