@@ -211,6 +211,15 @@ void col2im_tile(const float* in, const Lowering& l, int64_t t, int64_t k0, int6
   }
 }
 
+// Prefetches part `t` of `parts` of the `floats` floats at p into the caches: spread over the
+// tiles of one image, this brings in the next image's input while the current one computes.
+inline void prefetch_part(const float* p, int64_t floats, int64_t t, int64_t parts) {
+  constexpr int64_t kLine = 64 / sizeof(float);
+  const int64_t lines = (floats + kLine - 1) / kLine;
+  for (int64_t i = t * lines / parts; i < (t + 1) * lines / parts; ++i)
+    __builtin_prefetch(p + i * kLine, 0, 2);
+}
+
 // The source planes of one image and group: x itself, or its copy into planes with a zero border
 // (the caller zeroed the border once; only the interior is written here).
 const float* source_planes(const float* xg, const ConvShape& s, const Lowering& l, float* planes) {
@@ -269,18 +278,22 @@ void transpose_tile(const float* dyg, int64_t P, int64_t Mg, int64_t t, int64_t 
 
 // The weight gradient of one image and group, accumulated transposed: dwt[k][m] += sum over
 // output pixels p of Col[k][p] * dY[m][p] (mw = Mg rounded up to whole vectors). dyt holds dY^T
-// of one tile; its columns past Mg must be zero.
+// of one tile; its columns past Mg must be zero. next_x and next_dy (or null) are prefetched.
 void weight_grad_image(const float* src, const float* dyg, const ConvShape& s, const Lowering& l, int64_t mw,
-                       float* dyt, float* col, float* dwt) {
+                       float* dyt, float* col, float* dwt, const float* next_x, const float* next_dy) {
   const int64_t P = s.P(), Mg = s.Mg(), Kg = s.Kg();
   for (int64_t t = 0; t < l.T; ++t) {
+    if (next_x) {
+      prefetch_part(next_x, s.Cg() * s.H * s.W, t, l.T);
+      prefetch_part(next_dy, Mg * P, t, l.T);
+    }
     const int64_t cols = std::min<int64_t>(kNR, P - t * kNR);
     transpose_tile(dyg, P, Mg, t, cols, mw, dyt);
     const Runs& r = l.runs[t];
     for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes) {
       float* c = dwt + m0;
       const bool two = mw - m0 >= 2 * kLanes;
-      if (r.len > 0) {  // Col's rows read in place: one product per run of the tile
+      if (r.len >= 16) {  // Col's rows read in place (8-wide runs cost more in accumulator traffic than a copy)
         for (int64_t j = 0; j < kNR / r.len; ++j) {
           const Operand a{src + r.src + j * r.pitch, 0, l.koff.data()}, b{dyt + j * r.len * mw + m0, mw};
           if (two)
@@ -362,7 +375,10 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
         const float* ap = apack.data() + g * panel_rows * Kg;
         const float* bg = bias ? bias + g * Mg : nullptr;
         float* yg = y + (n * s.M + g * Mg) * P;
+        const bool next = g + 1 < G || n + 1 < s.N;  // the input planes read after these
         for (int64_t t = 0; t < l.T; ++t) {
+          if (next)
+            prefetch_part(x + (n * s.C + (g + 1) * Cg) * s.H * s.W, Cg * s.H * s.W, t, l.T);
           const int64_t cols = std::min<int64_t>(kNR, P - t * kNR);
           float* c = cols == kNR ? yg + t * kNR : tile_out;
           const int64_t ldc = cols == kNR ? P : kNR;
@@ -392,14 +408,15 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
 void conv2d_backward(const float* x, const float* w, const float* dy, const ConvShape& s, float* dx, float* dw,
                      float* db) {
   const int64_t G = s.groups, Cg = s.Cg(), Mg = s.Mg(), Kg = s.Kg(), P = s.P();
-  if (dx)
-    std::fill(dx, dx + s.N * s.C * s.H * s.W, 0.0f);
   if (dw)
     std::fill(dw, dw + s.M * Kg, 0.0f);
   if (db)
     std::fill(db, db + s.M, 0.0f);
-  if (s.N == 0 || s.M == 0 || P == 0)
+  if (s.N == 0 || s.M == 0 || P == 0) {  // no output: no gradient reaches x (otherwise dx is written below)
+    if (dx)
+      std::fill(dx, dx + s.N * s.C * s.H * s.W, 0.0f);
     return;
+  }
   const Lowering l = plan_lowering(s);
   const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
 
@@ -445,9 +462,8 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
       for (int64_t n = 0; n < s.N; ++n)
         for (int64_t g = 0; g < G; ++g) {
           float* dxg = dx + (n * s.C + g * Cg) * s.H * s.W;
-          float* target = padded ? dplanes : dxg;  // dx itself was zeroed above
-          if (padded)
-            std::fill(dplanes, dplanes + plane_floats, 0.0f);
+          float* target = padded ? dplanes : dxg;  // accumulated from zero, then cut out of dplanes
+          std::fill(target, target + (padded ? plane_floats : Cg * s.H * s.W), 0.0f);
           input_grad_image(dy + (n * s.M + g * Mg) * P, wtpack.data() + g * panel_rows * Mg, s, l, dyt, col, target);
           if (padded)
             for (int64_t c = 0; c < Cg; ++c)
@@ -489,9 +505,12 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
               acc += dyg[m * P + p];
             dbp[g * Mg + m] += acc;
           }
-        if (dw && Kg > 0)
+        if (dw && Kg > 0) {
+          const bool next = g + 1 < G || n + 1 < s.N;
           weight_grad_image(source_planes(x + (n * s.C + g * Cg) * s.H * s.W, s, l, planes), dyg, s, l, mw, dyt, col,
-                            dwt + g * Kg * mw);
+                            dwt + g * Kg * mw, next ? x + (n * s.C + (g + 1) * Cg) * s.H * s.W : nullptr,
+                            next ? dyg + Mg * P : nullptr);
+        }
       }
   }
   for (int t = 0; t < nthreads; ++t) {
