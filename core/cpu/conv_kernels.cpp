@@ -128,7 +128,26 @@ Lowering plan_lowering(const ConvShape& s) {
 
 // d[i] = s[i * stride] for i < n; the common contiguous widths get fixed-size copies the compiler
 // turns into straight vector moves.
+using V16 = float __attribute__((vector_size(16 * sizeof(float))));
+
+// Stride 2 (downsampling convolutions): 16 outputs from the 31 floats s[0..30], read as s[0..15]
+// and s[15..30] so nothing past the last element used is touched.
+inline void gather_stride2(float* d, const float* s, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    V16 lo, hi;
+    std::memcpy(&lo, s + 2 * i, sizeof lo);
+    std::memcpy(&hi, s + 2 * i + 15, sizeof hi);
+    const V16 even = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31);
+    std::memcpy(d + i, &even, sizeof even);
+  }
+  for (; i < n; ++i)
+    d[i] = s[2 * i];
+}
+
 inline void gather(float* d, const float* s, int64_t n, int64_t stride) {
+  if (stride == 2)
+    return gather_stride2(d, s, n);
   if (stride != 1) {
     for (int64_t i = 0; i < n; ++i)
       d[i] = s[i * stride];
@@ -149,7 +168,27 @@ inline void gather(float* d, const float* s, int64_t n, int64_t stride) {
   }
 }
 // The adjoint: d[i * stride] += s[i].
+// Stride 2: d[0..30] (as d[0..15] and d[15..30]) gets 16 values of s added at even positions.
+inline void scatter_add_stride2(float* d, const float* s, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    V16 lo, hi, v;
+    std::memcpy(&lo, d + 2 * i, sizeof lo);
+    std::memcpy(&hi, d + 2 * i + 15, sizeof hi);
+    std::memcpy(&v, s + i, sizeof v);
+    const V16 zero{};
+    lo += __builtin_shufflevector(v, zero, 0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
+    hi += __builtin_shufflevector(v, zero, 16, 8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15);
+    std::memcpy(d + 2 * i, &lo, sizeof lo);  // d[15] is in both, unchanged by either
+    std::memcpy(d + 2 * i + 15, &hi, sizeof hi);
+  }
+  for (; i < n; ++i)
+    d[2 * i] += s[i];
+}
+
 inline void scatter_add(float* d, const float* s, int64_t n, int64_t stride) {
+  if (stride == 2)
+    return scatter_add_stride2(d, s, n);
   if (stride != 1) {
     for (int64_t i = 0; i < n; ++i)
       d[i * stride] += s[i];
@@ -482,8 +521,11 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
   const int64_t part_floats = slice(G * Kg * mw + s.M), col_floats = slice(l.kc * kNR), dyt_floats = slice(kNR * mw);
   const int64_t per_thread = part_floats + col_floats + dyt_floats + (padded ? slice(plane_floats) : 0);
   Scratch scratch(nthreads * per_thread);
+  int team = 1;  // the threads that actually ran (and zeroed their partial sums)
 #pragma omp parallel num_threads(nthreads)
   {
+#pragma omp single
+    team = omp_get_num_threads();
     float* dwt = scratch.data() + omp_get_thread_num() * per_thread;  // [G][Kg][mw]
     float* dbp = dwt + G * Kg * mw;
     float* col = dwt + part_floats;
@@ -513,7 +555,7 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
         }
       }
   }
-  for (int t = 0; t < nthreads; ++t) {
+  for (int t = 0; t < team; ++t) {
     const float* dwt = scratch.data() + t * per_thread;
     if (dw)
       for (int64_t g = 0; g < G; ++g)
