@@ -93,6 +93,105 @@ void input_grad_image(const float* dyg, const float* wtpack, const ConvShape& s,
   }
 }
 
+// Layers whose weight outgrows the caches (ResNet-18's later stages: up to 512 x 4608 floats per
+// group) would stream all of it once per column tile, and their images have few tiles. They
+// multiply a chunk of images at once, blocked as a GEMM library blocks: for each block of kc rows
+// of the inner dimension the column tiles of the whole chunk are built once, then each block of
+// kBlockM output channels passes over all of them, so a weight block is read once per chunk.
+constexpr int64_t kBlockedWeight = int64_t{1} << 17;  // floats per group from which weights are blocked
+constexpr int64_t kChunkTiles = 16;                   // column tiles per chunk (at least)
+constexpr int64_t kBlockM = 8 * kMR;                  // output channels per weight block
+constexpr int64_t kBlockK = 64;                       // weight-gradient rows per block (8 KiB of them)
+
+bool use_blocked(const ConvShape& s) { return s.Mg() * s.Kg() >= kBlockedWeight; }
+int64_t chunk_images(const ConvShape& s, int64_t T) {
+  return std::clamp<int64_t>((kChunkTiles + T - 1) / T, 1, std::max<int64_t>(s.N, 1));
+}
+
+// Rows [k0, k1) of the column tiles of nb images (planes src[j]) into col[j * T + t][kc][kNR].
+void im2col_chunk(const float* const* src, int64_t nb, const ConvShape& s, const Lowering& l, int64_t k0, int64_t k1,
+                  float* col) {
+  for (int64_t j = 0; j < nb; ++j)
+    for (int64_t t = 0; t < l.T; ++t)
+      im2col_tile(src[j], l, t, std::min<int64_t>(kNR, s.P() - t * kNR), k0, k1, s.SW,
+                  col + (j * l.T + t) * l.kc * kNR);
+}
+
+// The blocked forward (see kBlockedWeight); apack holds each group's weight in panels.
+void forward_blocked(const float* x, const float* apack, const float* bias, const ConvShape& s, const Lowering& l,
+                     float* y) {
+  const int64_t G = s.groups, Cg = s.Cg(), Mg = s.Mg(), Kg = s.Kg(), P = s.P(), T = l.T;
+  const int64_t per = chunk_images(s, T), chunks = (s.N + per - 1) / per, panel_rows = round_up(Mg, kMR);
+  const bool padded = s.PH > 0 || s.PW > 0;
+  const int64_t plane = Cg * l.Hp * l.Wp, planes_floats = padded ? slice(per * plane) : 0;
+  const int64_t col_floats = slice(per * T * l.kc * kNR), out_floats = slice(per * T * panel_rows * kNR);
+  const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
+  const int64_t per_thread = planes_floats + col_floats + out_floats;
+  Scratch scratch(nthreads * per_thread);
+#pragma omp parallel num_threads(nthreads)
+  {
+    float* planes = scratch.data() + omp_get_thread_num() * per_thread;
+    float* col = planes + planes_floats;  // [tile][kc][kNR]
+    float* out = col + col_floats;        // [tile][panel_rows][kNR]: the chunk's output, cut into y at the end
+    std::fill(planes, planes + planes_floats, 0.0f);
+    std::vector<const float*> src(per);
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t n0 = c * per, nb = std::min(per, s.N - n0), tiles = nb * T;
+      for (int64_t g = 0; g < G; ++g) {
+        for (int64_t j = 0; j < nb; ++j)
+          src[j] = source_planes(x + ((n0 + j) * s.C + g * Cg) * s.H * s.W, s, l, planes + j * plane);
+        const float* ap = apack + g * panel_rows * Kg;
+        const float* bg = bias ? bias + g * Mg : nullptr;
+        for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
+          const int64_t k1 = std::min(Kg, k0 + l.kc);
+          im2col_chunk(src.data(), nb, s, l, k0, k1, col);
+          const Init init = k0 > 0 ? Init::kLoad : bg ? Init::kBias : Init::kZero;
+          for (int64_t m0 = 0; m0 < Mg; m0 += kBlockM)
+            for (int64_t t = 0; t < tiles; ++t)
+              conv::rows_product<2, Layout::kPacked, Layout::kStrided>(
+                  std::min(kBlockM, Mg - m0), k1 - k0, {ap + m0 * Kg + k0 * kMR, Kg * kMR}, {col + t * l.kc * kNR, kNR},
+                  out + (t * panel_rows + m0) * kNR, kNR, init, bg ? bg + m0 : nullptr);
+        }
+        for (int64_t j = 0; j < nb; ++j)
+          for (int64_t t = 0; t < T; ++t)
+            for (int64_t m = 0; m < Mg; ++m)
+              std::memcpy(y + ((n0 + j) * s.M + g * Mg + m) * P + t * kNR, out + ((j * T + t) * panel_rows + m) * kNR,
+                          std::min<int64_t>(kNR, P - t * kNR) * sizeof(float));
+      }
+    }
+  }
+}
+
+// The blocked weight gradient of nb images (planes src[j], gradients dyg + j * M * P) and one
+// group: dwt[k][m] += sum over the chunk's pixels of Col[k][p] * dY[m][p]. col holds the chunk's
+// column tiles of one block of rows, dyt the chunk's dY^T tiles (columns past Mg zero).
+void weight_grad_blocked(const float* const* src, const float* dyg, int64_t nb, const ConvShape& s, const Lowering& l,
+                         int64_t mw, float* col, float* dyt, float* dwt) {
+  const int64_t P = s.P(), Mg = s.Mg(), Kg = s.Kg(), T = l.T, tiles = nb * T;
+  for (int64_t j = 0; j < nb; ++j)
+    for (int64_t t = 0; t < T; ++t)
+      transpose_tile(dyg + j * s.M * P, P, Mg, t, std::min<int64_t>(kNR, P - t * kNR), mw,
+                     dyt + (j * T + t) * kNR * mw);
+  for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
+    const int64_t k1 = std::min(Kg, k0 + l.kc);
+    im2col_chunk(src, nb, s, l, k0, k1, col);
+    // A block of kBlockK x 32 accumulators stays in L1 while every tile of the chunk adds to it.
+    for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes)
+      for (int64_t r0 = k0; r0 < k1; r0 += kBlockK)
+        for (int64_t t = 0; t < tiles; ++t) {
+          const Operand a{col + (t * l.kc + r0 - k0) * kNR, kNR}, b{dyt + t * kNR * mw + m0, mw};
+          float* c = dwt + r0 * mw + m0;
+          if (mw - m0 >= 2 * kLanes)
+            conv::rows_product<2, Layout::kStrided, Layout::kStrided>(std::min(kBlockK, k1 - r0), kNR, a, b, c, mw,
+                                                                      Init::kLoad, nullptr);
+          else
+            conv::rows_product<1, Layout::kStrided, Layout::kStrided>(std::min(kBlockK, k1 - r0), kNR, a, b, c, mw,
+                                                                      Init::kLoad, nullptr);
+        }
+  }
+}
+
 }  // namespace
 
 void conv2d_forward(const float* x, const float* w, const float* bias, const ConvShape& s, float* y) {
@@ -111,6 +210,8 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
   Scratch apack(G * panel_rows * Kg);  // the weight in panels of kMR output channels
   for (int64_t g = 0; g < G; ++g)
     conv::pack_panels(w + g * Mg * Kg, Mg, Kg, Kg, 1, apack.data() + g * panel_rows * Kg);
+  if (use_blocked(s))
+    return forward_blocked(x, apack.data(), bias, s, l, y);
 
   const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
   const int64_t col_floats = slice(l.kc * kNR), out_floats = slice(panel_rows * kNR);
@@ -231,11 +332,15 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
   if (!dw && !db)
     return;
 
-  // dw and db: per-thread partial sums over the images, added in thread order at the end.
-  const bool padded = s.PH > 0 || s.PW > 0;
-  const int64_t mw = round_up(std::max<int64_t>(Mg, 1), kLanes), plane_floats = Cg * l.Hp * l.Wp;
-  const int64_t part_floats = slice(G * Kg * mw + s.M), col_floats = slice(l.kc * kNR), dyt_floats = slice(kNR * mw);
-  const int64_t per_thread = part_floats + col_floats + dyt_floats + (padded ? slice(plane_floats) : 0);
+  // dw and db: per-thread partial sums over chunks of images (one image each unless the weight is
+  // blocked), added in thread order at the end.
+  const bool padded = s.PH > 0 || s.PW > 0, blocked = dw && Kg > 0 && use_blocked(s);
+  const int64_t per = blocked ? chunk_images(s, l.T) : 1, chunks = (s.N + per - 1) / per,
+                tiles = blocked ? per * l.T : 1;
+  const int64_t mw = round_up(std::max<int64_t>(Mg, 1), kLanes), plane = Cg * l.Hp * l.Wp;
+  const int64_t part_floats = slice(G * Kg * mw + s.M), col_floats = slice(tiles * l.kc * kNR);
+  const int64_t dyt_floats = slice(tiles * kNR * mw), planes_floats = padded ? slice(per * plane) : 0;
+  const int64_t per_thread = part_floats + col_floats + dyt_floats + planes_floats;
   Scratch scratch(nthreads * per_thread);
   int team = 1;  // the threads that actually ran (and zeroed their partial sums)
 #pragma omp parallel num_threads(nthreads)
@@ -248,28 +353,38 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
     float* dyt = col + col_floats;
     float* planes = dyt + dyt_floats;
     std::fill(dwt, dwt + G * Kg * mw + s.M, 0.0f);
-    std::fill(dyt, dyt + kNR * mw, 0.0f);  // its columns past Mg stay zero
-    if (padded)
-      std::fill(planes, planes + plane_floats, 0.0f);
+    std::fill(dyt, dyt + tiles * kNR * mw, 0.0f);  // its columns past Mg stay zero
+    std::fill(planes, planes + planes_floats, 0.0f);
+    std::vector<const float*> src(per);
 #pragma omp for schedule(static)
-    for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t n0 = c * per, nb = std::min(per, s.N - n0);
       for (int64_t g = 0; g < G; ++g) {
-        const float* dyg = dy + (n * s.M + g * Mg) * P;
+        const float* dyg = dy + (n0 * s.M + g * Mg) * P;
         if (db)
-          for (int64_t m = 0; m < Mg; ++m) {
-            float acc = 0.0f;
+          for (int64_t j = 0; j < nb; ++j)
+            for (int64_t m = 0; m < Mg; ++m) {
+              const float* row = dyg + j * s.M * P + m * P;
+              float acc = 0.0f;
 #pragma omp simd reduction(+ : acc)
-            for (int64_t p = 0; p < P; ++p)
-              acc += dyg[m * P + p];
-            dbp[g * Mg + m] += acc;
-          }
-        if (dw && Kg > 0) {
-          const bool next = g + 1 < G || n + 1 < s.N;
-          weight_grad_image(source_planes(x + (n * s.C + g * Cg) * s.H * s.W, s, l, planes), dyg, s, l, mw, dyt, col,
-                            dwt + g * Kg * mw, next ? x + (n * s.C + (g + 1) * Cg) * s.H * s.W : nullptr,
-                            next ? dyg + Mg * P : nullptr);
+              for (int64_t p = 0; p < P; ++p)
+                acc += row[p];
+              dbp[g * Mg + m] += acc;
+            }
+        if (!dw || Kg == 0)
+          continue;
+        const float* xg = x + (n0 * s.C + g * Cg) * s.H * s.W;
+        if (blocked) {
+          for (int64_t j = 0; j < nb; ++j)
+            src[j] = source_planes(xg + j * s.C * s.H * s.W, s, l, planes + j * plane);
+          weight_grad_blocked(src.data(), dyg, nb, s, l, mw, col, dyt, dwt + g * Kg * mw);
+        } else {
+          const bool next = g + 1 < G || n0 + 1 < s.N;
+          weight_grad_image(source_planes(xg, s, l, planes), dyg, s, l, mw, dyt, col, dwt + g * Kg * mw,
+                            next ? xg + Cg * s.H * s.W : nullptr, next ? dyg + Mg * P : nullptr);
         }
       }
+    }
   }
   for (int t = 0; t < team; ++t) {
     const float* dwt = scratch.data() + t * per_thread;
