@@ -31,6 +31,16 @@ using conv::source_planes;
 using conv::threads_for;
 using conv::transpose_tile;
 
+// C[rows][0 .. 16 or 32) += A B, the weight-gradient update (dwt rows are 16 or 32 floats wide
+// from column m0 on: two vectors per row while they last, then one).
+template <Layout LA>
+void add_product(int64_t rows, int64_t inner, Operand a, Operand b, float* c, int64_t ldc, bool two) {
+  if (two)
+    conv::rows_product<2, LA, Layout::kStrided>(rows, inner, a, b, c, ldc, Init::kLoad, nullptr);
+  else
+    conv::rows_product<1, LA, Layout::kStrided>(rows, inner, a, b, c, ldc, Init::kLoad, nullptr);
+}
+
 // The weight gradient of one image and group, accumulated transposed: dwt[k][m] += sum over
 // output pixels p of Col[k][p] * dY[m][p] (mw = Mg rounded up to whole vectors). dyt holds dY^T
 // of one tile; its columns past Mg must be zero. next_x and next_dy (or null) are prefetched.
@@ -50,24 +60,15 @@ void weight_grad_image(const float* src, const float* dyg, const ConvShape& s, c
       const bool two = mw - m0 >= 2 * kLanes;
       if (r.len >= 16) {  // Col's rows read in place (8-wide runs cost more in accumulator traffic than a copy)
         for (int64_t j = 0; j < kNR / r.len; ++j) {
-          const Operand a{src + r.src + j * r.pitch, 0, l.koff.data()}, b{dyt + j * r.len * mw + m0, mw};
-          if (two)
-            conv::rows_product<2, Layout::kOffsets, Layout::kStrided>(Kg, r.len, a, b, c, mw, Init::kLoad, nullptr);
-          else
-            conv::rows_product<1, Layout::kOffsets, Layout::kStrided>(Kg, r.len, a, b, c, mw, Init::kLoad, nullptr);
+          add_product<Layout::kOffsets>(Kg, r.len, {src + r.src + j * r.pitch, 0, l.koff.data()},
+                                        {dyt + j * r.len * mw + m0, mw}, c, mw, two);
         }
         continue;
       }
       for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
         const int64_t k1 = std::min(Kg, k0 + l.kc);
         im2col_tile(src, l, t, cols, k0, k1, s.SW, col);
-        const Operand a{col, kNR}, b{dyt + m0, mw};
-        if (two)
-          conv::rows_product<2, Layout::kStrided, Layout::kStrided>(k1 - k0, kNR, a, b, c + k0 * mw, mw, Init::kLoad,
-                                                                    nullptr);
-        else
-          conv::rows_product<1, Layout::kStrided, Layout::kStrided>(k1 - k0, kNR, a, b, c + k0 * mw, mw, Init::kLoad,
-                                                                    nullptr);
+        add_product<Layout::kStrided>(k1 - k0, kNR, {col, kNR}, {dyt + m0, mw}, c + k0 * mw, mw, two);
       }
     }
   }
@@ -179,16 +180,9 @@ void weight_grad_blocked(const float* const* src, const float* dyg, int64_t nb, 
     // A block of kBlockK x 32 accumulators stays in L1 while every tile of the chunk adds to it.
     for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes)
       for (int64_t r0 = k0; r0 < k1; r0 += kBlockK)
-        for (int64_t t = 0; t < tiles; ++t) {
-          const Operand a{col + (t * l.kc + r0 - k0) * kNR, kNR}, b{dyt + t * kNR * mw + m0, mw};
-          float* c = dwt + r0 * mw + m0;
-          if (mw - m0 >= 2 * kLanes)
-            conv::rows_product<2, Layout::kStrided, Layout::kStrided>(std::min(kBlockK, k1 - r0), kNR, a, b, c, mw,
-                                                                      Init::kLoad, nullptr);
-          else
-            conv::rows_product<1, Layout::kStrided, Layout::kStrided>(std::min(kBlockK, k1 - r0), kNR, a, b, c, mw,
-                                                                      Init::kLoad, nullptr);
-        }
+        for (int64_t t = 0; t < tiles; ++t)
+          add_product<Layout::kStrided>(std::min(kBlockK, k1 - r0), kNR, {col + (t * l.kc + r0 - k0) * kNR, kNR},
+                                        {dyt + t * kNR * mw + m0, mw}, dwt + r0 * mw + m0, mw, mw - m0 >= 2 * kLanes);
   }
 }
 
