@@ -233,8 +233,8 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
           float* c = cols == kNR ? yg + t * kNR : tile_out;
           const int64_t ldc = cols == kNR ? P : kNR;
           const Runs& r = l.runs[t];
-          if (r.len == 32 || r.len == 16) {                         // the column rows read in place, no im2col copy
-            const int64_t second = r.len == 32 ? kLanes : r.pitch;  // where a row's second vector starts
+          if (r.len >= kLanes) {  // each vector of a column row lies in one run: read in place, no im2col copy
+            const int64_t second = r.len >= 2 * kLanes ? kLanes : r.pitch;  // where a row's second vector starts
             conv::rows_product<2, Layout::kPacked, Layout::kOffsets>(Mg, Kg, {ap, Kg * kMR},
                                                                      {src + r.src, second, l.koff.data()}, c, ldc,
                                                                      bg ? Init::kBias : Init::kZero, bg);

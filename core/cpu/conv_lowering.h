@@ -45,8 +45,8 @@ struct Segment {
 
 // A regular tile: kNR / len runs of `len` pixels (8, 16 or 32), the run j at tile column j * len
 // and source offset src + j * pitch, contiguous in the source (SW = 1). Its im2col is a few
-// fixed-size copies, and with len 16 or 32 the kernels read its column rows in place. len = 0 for
-// any other tile.
+// fixed-size copies, and when each run holds whole vectors the kernels read its column rows in
+// place. len = 0 for any other tile.
 struct Runs {
   int32_t len = 0;
   int64_t src = 0, pitch = 0;
