@@ -109,23 +109,58 @@ int64_t chunk_images(const ConvShape& s, int64_t T) {
   return std::clamp<int64_t>((kChunkTiles + T - 1) / T, 1, std::max<int64_t>(s.N, 1));
 }
 
-// Rows [k0, k1) of the column tiles of nb images (planes src[j]) into col[j * T + t][kc][kNR].
-void im2col_chunk(const float* const* src, int64_t nb, const ConvShape& s, const Lowering& l, int64_t k0, int64_t k1,
-                  float* col) {
-  for (int64_t j = 0; j < nb; ++j)
-    for (int64_t t = 0; t < l.T; ++t)
-      im2col_tile(src[j], l, t, std::min<int64_t>(kNR, s.P() - t * kNR), k0, k1, s.SW,
-                  col + (j * l.T + t) * l.kc * kNR);
+// The lowering of a chunk: its images' columns one after another, so tiles run on across images
+// (a 7 x 7 image alone would fill 2 tiles of 32 with 49 columns). The source planes of image j
+// are at image_stride() floats after image 0's: the padded copies, or x itself.
+struct ChunkPlan {
+  int64_t per, chunks;  // images per chunk, chunks
+  Lowering full, tail;  // the lowering of a whole chunk, and of the last (maybe smaller) one
+  const Lowering& of(int64_t nb) const { return nb == per ? full : tail; }
+};
+int64_t image_stride(const ConvShape& s, const Lowering& l) {
+  return s.PH > 0 || s.PW > 0 ? s.Cg() * l.Hp * l.Wp : s.C * s.H * s.W;
+}
+ChunkPlan plan_chunks(const ConvShape& s, const Lowering& l) {
+  const int64_t per = chunk_images(s, l.T), chunks = (s.N + per - 1) / per;
+  return {per, chunks, plan_lowering(s, per, image_stride(s, l)),
+          plan_lowering(s, s.N - (chunks - 1) * per, image_stride(s, l))};
+}
+
+// The source planes of nb images from n0 on, group g: copies into `planes` when padding, else x.
+const float* chunk_planes(const float* x, int64_t n0, int64_t nb, int64_t g, const ConvShape& s, const Lowering& l,
+                          float* planes) {
+  const float* xg = x + (n0 * s.C + g * s.Cg()) * s.H * s.W;
+  for (int64_t j = 0; j < nb && (s.PH > 0 || s.PW > 0); ++j)
+    source_planes(xg + j * s.C * s.H * s.W, s, l, planes + j * image_stride(s, l));
+  return s.PH > 0 || s.PW > 0 ? planes : xg;
+}
+
+// Rows [k0, k1) of every column tile of a chunk into col[t][kc][kNR].
+void im2col_chunk(const float* src, const Lowering& lc, int64_t SW, int64_t k0, int64_t k1, float* col) {
+  for (int64_t t = 0; t < lc.T; ++t)
+    im2col_tile(src, lc, t, std::min<int64_t>(kNR, lc.cols - t * kNR), k0, k1, SW, col + t * lc.kc * kNR);
+}
+
+// Calls f(j, p, q, n) for each piece of column tile t that lies in one image: n columns from the
+// tile's column q, which are pixels p.. of image j.
+template <class F>
+void for_each_piece(const Lowering& lc, int64_t P, int64_t t, F f) {
+  const int64_t cols = std::min<int64_t>(kNR, lc.cols - t * kNR);
+  for (int64_t q = 0; q < cols;) {
+    const int64_t at = t * kNR + q, j = at / P, p = at % P, n = std::min(cols - q, P - p);
+    f(j, p, q, n);
+    q += n;
+  }
 }
 
 // The blocked forward (see kBlockedWeight); apack holds each group's weight in panels.
 void forward_blocked(const float* x, const float* apack, const float* bias, const ConvShape& s, const Lowering& l,
                      float* y) {
-  const int64_t G = s.groups, Cg = s.Cg(), Mg = s.Mg(), Kg = s.Kg(), P = s.P(), T = l.T;
-  const int64_t per = chunk_images(s, T), chunks = (s.N + per - 1) / per, panel_rows = round_up(Mg, kMR);
+  const int64_t G = s.groups, Mg = s.Mg(), Kg = s.Kg(), P = s.P(), panel_rows = round_up(Mg, kMR);
+  const ChunkPlan cp = plan_chunks(s, l);
   const bool padded = s.PH > 0 || s.PW > 0;
-  const int64_t plane = Cg * l.Hp * l.Wp, planes_floats = padded ? slice(per * plane) : 0;
-  const int64_t col_floats = slice(per * T * l.kc * kNR), out_floats = slice(per * T * panel_rows * kNR);
+  const int64_t planes_floats = padded ? slice(cp.per * image_stride(s, l)) : 0;
+  const int64_t col_floats = slice(cp.full.T * l.kc * kNR), out_floats = slice(cp.full.T * panel_rows * kNR);
   const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
   const int64_t per_thread = planes_floats + col_floats + out_floats;
   Scratch scratch(nthreads * per_thread);
@@ -135,53 +170,58 @@ void forward_blocked(const float* x, const float* apack, const float* bias, cons
     float* col = planes + planes_floats;  // [tile][kc][kNR]
     float* out = col + col_floats;        // [tile][panel_rows][kNR]: the chunk's output, cut into y at the end
     std::fill(planes, planes + planes_floats, 0.0f);
-    std::vector<const float*> src(per);
 #pragma omp for schedule(static)
-    for (int64_t c = 0; c < chunks; ++c) {
-      const int64_t n0 = c * per, nb = std::min(per, s.N - n0), tiles = nb * T;
+    for (int64_t c = 0; c < cp.chunks; ++c) {
+      const int64_t n0 = c * cp.per, nb = std::min(cp.per, s.N - n0);
+      const Lowering& lc = cp.of(nb);
       for (int64_t g = 0; g < G; ++g) {
-        for (int64_t j = 0; j < nb; ++j)
-          src[j] = source_planes(x + ((n0 + j) * s.C + g * Cg) * s.H * s.W, s, l, planes + j * plane);
+        const float* src = chunk_planes(x, n0, nb, g, s, l, planes);
         const float* ap = apack + g * panel_rows * Kg;
         const float* bg = bias ? bias + g * Mg : nullptr;
         for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
           const int64_t k1 = std::min(Kg, k0 + l.kc);
-          im2col_chunk(src.data(), nb, s, l, k0, k1, col);
+          im2col_chunk(src, lc, s.SW, k0, k1, col);
           const Init init = k0 > 0 ? Init::kLoad : bg ? Init::kBias : Init::kZero;
           for (int64_t m0 = 0; m0 < Mg; m0 += kBlockM)
-            for (int64_t t = 0; t < tiles; ++t)
+            for (int64_t t = 0; t < lc.T; ++t)
               conv::rows_product<2, Layout::kPacked, Layout::kStrided>(
                   std::min(kBlockM, Mg - m0), k1 - k0, {ap + m0 * Kg + k0 * kMR, Kg * kMR}, {col + t * l.kc * kNR, kNR},
                   out + (t * panel_rows + m0) * kNR, kNR, init, bg ? bg + m0 : nullptr);
         }
-        for (int64_t j = 0; j < nb; ++j)
-          for (int64_t t = 0; t < T; ++t)
+        for (int64_t t = 0; t < lc.T; ++t)
+          for_each_piece(lc, P, t, [&](int64_t j, int64_t p, int64_t q, int64_t n) {
             for (int64_t m = 0; m < Mg; ++m)
-              std::memcpy(y + ((n0 + j) * s.M + g * Mg + m) * P + t * kNR, out + ((j * T + t) * panel_rows + m) * kNR,
-                          std::min<int64_t>(kNR, P - t * kNR) * sizeof(float));
+              std::memcpy(y + ((n0 + j) * s.M + g * Mg + m) * P + p, out + (t * panel_rows + m) * kNR + q,
+                          n * sizeof(float));
+          });
       }
     }
   }
 }
 
-// The blocked weight gradient of nb images (planes src[j], gradients dyg + j * M * P) and one
-// group: dwt[k][m] += sum over the chunk's pixels of Col[k][p] * dY[m][p]. col holds the chunk's
-// column tiles of one block of rows, dyt the chunk's dY^T tiles (columns past Mg zero).
-void weight_grad_blocked(const float* const* src, const float* dyg, int64_t nb, const ConvShape& s, const Lowering& l,
-                         int64_t mw, float* col, float* dyt, float* dwt) {
-  const int64_t P = s.P(), Mg = s.Mg(), Kg = s.Kg(), T = l.T, tiles = nb * T;
-  for (int64_t j = 0; j < nb; ++j)
-    for (int64_t t = 0; t < T; ++t)
-      transpose_tile(dyg + j * s.M * P, P, Mg, t, std::min<int64_t>(kNR, P - t * kNR), mw,
-                     dyt + (j * T + t) * kNR * mw);
-  for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
-    const int64_t k1 = std::min(Kg, k0 + l.kc);
-    im2col_chunk(src, nb, s, l, k0, k1, col);
+// The blocked weight gradient of one chunk (lowering lc, source planes src, gradients dyg of its
+// first image, group g) : dwt[k][m] += sum over the chunk's pixels of Col[k][p] * dY[m][p]. col
+// holds the chunk's column tiles of one block of rows, dyt the chunk's dY^T tiles (columns past
+// Mg zero).
+void weight_grad_blocked(const float* src, const Lowering& lc, const float* dyg, const ConvShape& s, int64_t mw,
+                         float* col, float* dyt, float* dwt) {
+  const int64_t P = s.P(), Mg = s.Mg(), Kg = s.Kg();
+  for (int64_t t = 0; t < lc.T; ++t) {
+    float* dt = dyt + t * kNR * mw;
+    for (int64_t q = std::min<int64_t>(kNR, lc.cols - t * kNR); q < kNR; ++q)
+      std::fill(dt + q * mw, dt + q * mw + Mg, 0.0f);
+    for_each_piece(lc, P, t, [&](int64_t j, int64_t p, int64_t q, int64_t n) {
+      conv::transpose_block(dyg + j * s.M * P + p, P, Mg, n, mw, dt + q * mw);
+    });
+  }
+  for (int64_t k0 = 0; k0 < Kg; k0 += lc.kc) {
+    const int64_t k1 = std::min(Kg, k0 + lc.kc);
+    im2col_chunk(src, lc, s.SW, k0, k1, col);
     // A block of kBlockK x 32 accumulators stays in L1 while every tile of the chunk adds to it.
     for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes)
       for (int64_t r0 = k0; r0 < k1; r0 += kBlockK)
-        for (int64_t t = 0; t < tiles; ++t)
-          add_product<Layout::kStrided>(std::min(kBlockK, k1 - r0), kNR, {col + (t * l.kc + r0 - k0) * kNR, kNR},
+        for (int64_t t = 0; t < lc.T; ++t)
+          add_product<Layout::kStrided>(std::min(kBlockK, k1 - r0), kNR, {col + (t * lc.kc + r0 - k0) * kNR, kNR},
                                         {dyt + t * kNR * mw + m0, mw}, dwt + r0 * mw + m0, mw, mw - m0 >= 2 * kLanes);
   }
 }
@@ -329,11 +369,11 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
   // dw and db: per-thread partial sums over chunks of images (one image each unless the weight is
   // blocked), added in thread order at the end.
   const bool padded = s.PH > 0 || s.PW > 0, blocked = dw && Kg > 0 && use_blocked(s);
-  const int64_t per = blocked ? chunk_images(s, l.T) : 1, chunks = (s.N + per - 1) / per,
-                tiles = blocked ? per * l.T : 1;
-  const int64_t mw = round_up(std::max<int64_t>(Mg, 1), kLanes), plane = Cg * l.Hp * l.Wp;
+  const ChunkPlan cp = blocked ? plan_chunks(s, l) : ChunkPlan{1, s.N, {}, {}};
+  const int64_t per = cp.per, chunks = cp.chunks, tiles = blocked ? cp.full.T : 1;  // column tiles at once
+  const int64_t mw = round_up(std::max<int64_t>(Mg, 1), kLanes);
   const int64_t part_floats = slice(G * Kg * mw + s.M), col_floats = slice(tiles * l.kc * kNR);
-  const int64_t dyt_floats = slice(tiles * kNR * mw), planes_floats = padded ? slice(per * plane) : 0;
+  const int64_t dyt_floats = slice(tiles * kNR * mw), planes_floats = padded ? slice(per * image_stride(s, l)) : 0;
   const int64_t per_thread = part_floats + col_floats + dyt_floats + planes_floats;
   Scratch scratch(nthreads * per_thread);
   int team = 1;  // the threads that actually ran (and zeroed their partial sums)
@@ -349,7 +389,6 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
     std::fill(dwt, dwt + G * Kg * mw + s.M, 0.0f);
     std::fill(dyt, dyt + tiles * kNR * mw, 0.0f);  // its columns past Mg stay zero
     std::fill(planes, planes + planes_floats, 0.0f);
-    std::vector<const float*> src(per);
 #pragma omp for schedule(static)
     for (int64_t c = 0; c < chunks; ++c) {
       const int64_t n0 = c * per, nb = std::min(per, s.N - n0);
@@ -369,9 +408,8 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
           continue;
         const float* xg = x + (n0 * s.C + g * Cg) * s.H * s.W;
         if (blocked) {
-          for (int64_t j = 0; j < nb; ++j)
-            src[j] = source_planes(xg + j * s.C * s.H * s.W, s, l, planes + j * plane);
-          weight_grad_blocked(src.data(), dyg, nb, s, l, mw, col, dyt, dwt + g * Kg * mw);
+          weight_grad_blocked(chunk_planes(x, n0, nb, g, s, l, planes), cp.of(nb), dyg, s, mw, col, dyt,
+                              dwt + g * Kg * mw);
         } else {
           const bool next = g + 1 < G || n0 + 1 < s.N;
           weight_grad_image(source_planes(xg, s, l, planes), dyg, s, l, mw, dyt, col, dwt + g * Kg * mw,

@@ -25,12 +25,13 @@ constexpr int64_t kMaxBlockRows = 256;
 
 }  // namespace
 
-Lowering plan_lowering(const ConvShape& s) {
+Lowering plan_lowering(const ConvShape& s, int64_t images, int64_t image_stride) {
   Lowering l;
   l.Hp = s.H + 2 * s.PH;
   l.Wp = s.W + 2 * s.PW;
   const int64_t P = s.P(), Kg = s.Kg();
-  l.T = (P + kNR - 1) / kNR;
+  l.cols = images * P;
+  l.T = (l.cols + kNR - 1) / kNR;
   const int64_t blocks = std::max<int64_t>(1, (Kg + kMaxBlockRows - 1) / kMaxBlockRows);
   l.kc = std::max<int64_t>(kMR, round_up((Kg + blocks - 1) / blocks, kMR));
   for (int64_t c = 0; c < s.Cg(); ++c)
@@ -39,21 +40,22 @@ Lowering plan_lowering(const ConvShape& s) {
         l.koff.push_back(c * l.Hp * l.Wp + kh * s.DH * l.Wp + kw * s.DW);
   l.first.push_back(0);
   int64_t p = 0;
-  for (int64_t oh = 0; oh < s.OH; ++oh)
-    for (int64_t ow = 0; ow < s.OW;) {
-      const int64_t q = p % kNR, n = std::min<int64_t>(s.OW - ow, kNR - q);
-      const int64_t src = oh * s.SH * l.Wp + ow * s.SW;
-      Segment* last = l.segs.empty() ? nullptr : &l.segs.back();
-      if (q > 0 && last && last->src + last->len * s.SW == src)  // continues the previous run (1x1 convs)
-        last->len += static_cast<int32_t>(n);
-      else
-        l.segs.push_back({src, static_cast<int32_t>(q), static_cast<int32_t>(n)});
-      ow += n;
-      p += n;
-      if (p % kNR == 0)
-        l.first.push_back(static_cast<int64_t>(l.segs.size()));
-    }
-  if (P % kNR)
+  for (int64_t j = 0; j < images; ++j)
+    for (int64_t oh = 0; oh < s.OH; ++oh)
+      for (int64_t ow = 0; ow < s.OW;) {
+        const int64_t q = p % kNR, n = std::min<int64_t>(s.OW - ow, kNR - q);
+        const int64_t src = j * image_stride + oh * s.SH * l.Wp + ow * s.SW;
+        Segment* last = l.segs.empty() ? nullptr : &l.segs.back();
+        if (q > 0 && last && last->src + last->len * s.SW == src)  // continues the previous run (1x1 convs)
+          last->len += static_cast<int32_t>(n);
+        else
+          l.segs.push_back({src, static_cast<int32_t>(q), static_cast<int32_t>(n)});
+        ow += n;
+        p += n;
+        if (p % kNR == 0)
+          l.first.push_back(static_cast<int64_t>(l.segs.size()));
+      }
+  if (p % kNR)
     l.first.push_back(static_cast<int64_t>(l.segs.size()));
   for (int64_t t = 0; t < l.T; ++t)
     l.runs.push_back(regular_runs(l, t, s.SW));
@@ -224,22 +226,31 @@ inline void transpose8(V8 r[8]) {
 
 }  // namespace
 
-void transpose_tile(const float* dyg, int64_t P, int64_t Mg, int64_t t, int64_t cols, int64_t mw, float* dyt) {
-  const float* base = dyg + t * kNR;
+void transpose_block(const float* src, int64_t ld, int64_t rows, int64_t cols, int64_t mw, float* dst) {
   int64_t m0 = 0;
-  if (cols == kNR)
-    for (; m0 + 8 <= Mg; m0 += 8)
-      for (int64_t q0 = 0; q0 < kNR; q0 += 8) {
-        V8 r[8];
-        for (int i = 0; i < 8; ++i)
-          std::memcpy(&r[i], base + (m0 + i) * P + q0, sizeof(V8));
-        transpose8(r);
-        for (int i = 0; i < 8; ++i)
-          std::memcpy(dyt + (q0 + i) * mw + m0, &r[i], sizeof(V8));
-      }
-  for (; m0 < Mg; ++m0)  // the rest, and partial tiles, one by one
-    for (int64_t q = 0; q < kNR; ++q)
-      dyt[q * mw + m0] = q < cols ? base[m0 * P + q] : 0.0f;
+  for (; m0 + 8 <= rows; m0 += 8) {
+    int64_t q0 = 0;
+    for (; q0 + 8 <= cols; q0 += 8) {
+      V8 r[8];
+      for (int i = 0; i < 8; ++i)
+        std::memcpy(&r[i], src + (m0 + i) * ld + q0, sizeof(V8));
+      transpose8(r);
+      for (int i = 0; i < 8; ++i)
+        std::memcpy(dst + (q0 + i) * mw + m0, &r[i], sizeof(V8));
+    }
+    for (; q0 < cols; ++q0)
+      for (int64_t m = m0; m < m0 + 8; ++m)
+        dst[q0 * mw + m] = src[m * ld + q0];
+  }
+  for (; m0 < rows; ++m0)  // the last rows one by one
+    for (int64_t q = 0; q < cols; ++q)
+      dst[q * mw + m0] = src[m0 * ld + q];
+}
+
+void transpose_tile(const float* dyg, int64_t P, int64_t Mg, int64_t t, int64_t cols, int64_t mw, float* dyt) {
+  transpose_block(dyg + t * kNR, P, Mg, cols, mw, dyt);
+  for (int64_t q = cols; q < kNR; ++q)
+    std::fill(dyt + q * mw, dyt + q * mw + Mg, 0.0f);
 }
 
 }  // namespace qnn::cpu::conv

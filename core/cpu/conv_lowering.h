@@ -57,7 +57,8 @@ struct Runs {
 // bounds: the column row k = (c, kh, kw) reads plane c at koff[k] + segment offsets.
 struct Lowering {
   int64_t Hp, Wp;             // source plane size (padded)
-  int64_t T;                  // column tiles per image
+  int64_t cols;               // columns: output pixels of all the images lowered together
+  int64_t T;                  // column tiles (the last one may be partial)
   int64_t kc;                 // rows of the column matrix handled at once (a multiple of kMR)
   std::vector<int64_t> koff;  // per column row: c * Hp * Wp + kh * DH * Wp + kw * DW
   std::vector<Segment> segs;  // per tile, from first[t] to first[t + 1]
@@ -66,8 +67,9 @@ struct Lowering {
   std::vector<Runs> runs;
 };
 
-// Plans the lowering of one image (any stride, padding and dilation) into tiles of kNR columns.
-Lowering plan_lowering(const ConvShape& s);
+// Plans the lowering (any stride, padding and dilation) of `images` images, whose source planes
+// lie image_stride floats apart, into tiles of kNR columns; tiles run on across images.
+Lowering plan_lowering(const ConvShape& s, int64_t images = 1, int64_t image_stride = 0);
 
 // Rows [k0, k1) of column tile t: out[k - k0][q] = the source value under tap k for output pixel
 // t * kNR + q; columns past the image's last pixel (cols) are zero.
@@ -79,6 +81,9 @@ void col2im_tile(const float* in, const Lowering& l, int64_t t, int64_t k0, int6
 // The source planes of one image and group: x itself, or its copy into planes with a zero border
 // (the caller zeroed the border once; only the interior is written here).
 const float* source_planes(const float* xg, const ConvShape& s, const Lowering& l, float* planes);
+
+// dst[q * mw + m] = src[m * ld + q] for m < rows, q < cols.
+void transpose_block(const float* src, int64_t ld, int64_t rows, int64_t cols, int64_t mw, float* dst);
 
 // dyt[q][m] = dY[m][t * kNR + q] for m < Mg (rows of dyt mw wide), zero for q >= cols. The
 // columns m >= Mg are left as they are (zero: the caller cleared them once).
