@@ -65,6 +65,7 @@ Lowering plan_lowering(const ConvShape& s, int64_t images, int64_t image_stride)
 namespace {
 
 using V16 = float __attribute__((vector_size(16 * sizeof(float))));
+using V8 = float __attribute__((vector_size(8 * sizeof(float))));
 
 // Stride 2 (downsampling convolutions): 16 outputs from the 31 floats s[0..30], read as s[0..15]
 // and s[15..30] so nothing past the last element used is touched.
@@ -76,6 +77,14 @@ inline void gather_stride2(float* d, const float* s, int64_t n) {
     std::memcpy(&hi, s + 2 * i + 15, sizeof hi);
     const V16 even = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31);
     std::memcpy(d + i, &even, sizeof even);
+  }
+  if (i + 8 <= n) {  // 8 more from s[0..14], as s[0..7] and s[7..14]
+    V8 lo, hi;
+    std::memcpy(&lo, s + 2 * i, sizeof lo);
+    std::memcpy(&hi, s + 2 * i + 7, sizeof hi);
+    const V8 even = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 9, 11, 13, 15);
+    std::memcpy(d + i, &even, sizeof even);
+    i += 8;
   }
   for (; i < n; ++i)
     d[i] = s[2 * i];
@@ -119,6 +128,18 @@ inline void scatter_add_stride2(float* d, const float* s, int64_t n) {
     hi += __builtin_shufflevector(v, zero, 16, 8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15);
     std::memcpy(d + 2 * i, &lo, sizeof lo);  // d[15] is in both, unchanged by either
     std::memcpy(d + 2 * i + 15, &hi, sizeof hi);
+  }
+  if (i + 8 <= n) {  // 8 more onto d[0..14], as d[0..7] and d[7..14]
+    V8 lo, hi, v;
+    std::memcpy(&lo, d + 2 * i, sizeof lo);
+    std::memcpy(&hi, d + 2 * i + 7, sizeof hi);
+    std::memcpy(&v, s + i, sizeof v);
+    const V8 zero{};
+    lo += __builtin_shufflevector(v, zero, 0, 8, 1, 8, 2, 8, 3, 8);  // d[0], d[2], d[4], d[6]
+    hi += __builtin_shufflevector(v, zero, 8, 4, 8, 5, 8, 6, 8, 7);  // d[8], d[10], d[12], d[14]
+    std::memcpy(d + 2 * i, &lo, sizeof lo);                          // d[7] is in both, unchanged by either
+    std::memcpy(d + 2 * i + 7, &hi, sizeof hi);
+    i += 8;
   }
   for (; i < n; ++i)
     d[2 * i] += s[i];
@@ -203,8 +224,6 @@ const float* source_planes(const float* xg, const ConvShape& s, const Lowering& 
 }
 
 namespace {
-
-using V8 = float __attribute__((vector_size(8 * sizeof(float))));
 
 // Transposes the 8 x 8 block r[i][j] in place (unpack pairs, then quads, then halves).
 inline void transpose8(V8 r[8]) {
