@@ -295,26 +295,16 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
   }
 }
 
-void conv2d_backward(const float* x, const float* w, const float* dy, const ConvShape& s, float* dx, float* dw,
-                     float* db) {
-  const int64_t G = s.groups, Cg = s.Cg(), Mg = s.Mg(), Kg = s.Kg(), P = s.P();
-  if (dw)
-    std::fill(dw, dw + s.M * Kg, 0.0f);
-  if (db)
-    std::fill(db, db + s.M, 0.0f);
-  if (s.N == 0 || s.M == 0 || P == 0) {  // no output: no gradient reaches x (otherwise dx is written below)
-    if (dx)
-      std::fill(dx, dx + s.N * s.C * s.H * s.W, 0.0f);
-    return;
-  }
-  const Lowering l = plan_lowering(s);
-  const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
+namespace {
 
-  // dx. With stride 1 it is itself a convolution, of dy with the flipped, transposed weight and
-  // the complementary padding D * (K - 1) - P (when that is not negative): the forward kernels
-  // then run it, with no scatter. Otherwise col2im, one column tile at a time.
+// dx (overwritten). With stride 1 it is itself a convolution, of dy with the flipped, transposed
+// weight and the complementary padding D * (K - 1) - P (when that is not negative): the forward
+// kernels then run it, with no scatter. Otherwise col2im, one column tile at a time.
+void input_grad(const float* w, const float* dy, const ConvShape& s, const Lowering& l, float* dx) {
+  const int64_t G = s.groups, Cg = s.Cg(), Mg = s.Mg(), Kg = s.Kg(), P = s.P();
+  const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
   const int64_t PH2 = s.DH * (s.KH - 1) - s.PH, PW2 = s.DW * (s.KW - 1) - s.PW;
-  if (dx && Kg > 0 && s.SH == 1 && s.SW == 1 && PH2 >= 0 && PW2 >= 0) {
+  if (s.SH == 1 && s.SW == 1 && PH2 >= 0 && PW2 >= 0) {
     Scratch flipped(s.C * Mg * s.KH * s.KW);  // [C, Mg, KH, KW]: w[g * Mg + m][c][KH-1-kh][KW-1-kw]
     float* f = flipped.data();
     for (int64_t g = 0; g < G; ++g)
@@ -334,7 +324,7 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
     t.OH = s.H;
     t.OW = s.W;
     conv2d_forward(dy, f, nullptr, t, dx);
-  } else if (dx && Kg > 0) {
+  } else {
     const int64_t plane_floats = Cg * l.Hp * l.Wp, panel_rows = round_up(Kg, kMR);
     const bool padded = s.PH > 0 || s.PW > 0;
     Scratch wtpack(G * panel_rows * Mg);  // W^T in panels of kMR rows (c, kh, kw)
@@ -363,11 +353,13 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
         }
     }
   }
-  if (!dw && !db)
-    return;
+}
 
-  // dw and db: per-thread partial sums over chunks of images (one image each unless the weight is
-  // blocked), added in thread order at the end.
+// dw and db (each overwritten, or null): per-thread partial sums over chunks of images (one
+// image each unless the weight is blocked), added in thread order at the end.
+void weight_bias_grad(const float* x, const float* dy, const ConvShape& s, const Lowering& l, float* dw, float* db) {
+  const int64_t G = s.groups, Cg = s.Cg(), Mg = s.Mg(), Kg = s.Kg(), P = s.P();
+  const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
   const bool padded = s.PH > 0 || s.PW > 0, blocked = dw && Kg > 0 && use_blocked(s);
   const ChunkPlan cp = blocked ? plan_chunks(s, l) : ChunkPlan{1, s.N, {}, {}};
   const int64_t per = cp.per, chunks = cp.chunks, tiles = blocked ? cp.full.T : 1;  // column tiles at once
@@ -429,6 +421,26 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
       for (int64_t m = 0; m < s.M; ++m)
         db[m] += dwt[G * Kg * mw + m];
   }
+}
+
+}  // namespace
+
+void conv2d_backward(const float* x, const float* w, const float* dy, const ConvShape& s, float* dx, float* dw,
+                     float* db) {
+  if (dw)
+    std::fill(dw, dw + s.M * s.Kg(), 0.0f);
+  if (db)
+    std::fill(db, db + s.M, 0.0f);
+  if (s.N == 0 || s.M == 0 || s.P() == 0) {  // no output: no gradient reaches x (otherwise dx is written below)
+    if (dx)
+      std::fill(dx, dx + s.N * s.C * s.H * s.W, 0.0f);
+    return;
+  }
+  const Lowering l = plan_lowering(s);
+  if (dx && s.Kg() > 0)
+    input_grad(w, dy, s, l, dx);
+  if (dw || db)
+    weight_bias_grad(x, dy, s, l, dw, db);
 }
 
 }  // namespace qnn::cpu
