@@ -12,9 +12,12 @@ namespace qnn::cpu::conv {
 #if defined(__AVX512F__)
 constexpr int kLanes = 16;
 constexpr int kMR = 8;  // rows of a product tile: 8 x 2 vector accumulators of 32 registers
-#else
+#elif defined(__AVX__)
 constexpr int kLanes = 8;
 constexpr int kMR = 6;  // 16 registers: 6 x 2 accumulators
+#else
+constexpr int kLanes = 4;  // SSE (vectors wider than the ISA would change the ABI of load/store)
+constexpr int kMR = 6;
 #endif
 constexpr int kNR = 2 * kLanes;  // columns of a product tile, and of an im2col tile
 

@@ -6,300 +6,69 @@
 #include <cstring>
 #include <vector>
 
-#include "core/allocator.h"
 #include "core/cpu/conv_gemm.h"
+#include "core/cpu/conv_lowering.h"
 
 namespace qnn::cpu {
 namespace {
 
+using conv::col2im_tile;
+using conv::im2col_tile;
 using conv::Init;
 using conv::kLanes;
 using conv::kMR;
 using conv::kNR;
 using conv::Layout;
+using conv::Lowering;
 using conv::Operand;
+using conv::plan_lowering;
+using conv::prefetch_part;
 using conv::round_up;
+using conv::Runs;
+using conv::Scratch;
+using conv::slice;
+using conv::source_planes;
+using conv::threads_for;
+using conv::transpose_tile;
 
-// A float buffer from the caching allocator for the length of one call.
-class Scratch {
- public:
-  explicit Scratch(int64_t floats)
-      : bytes_(static_cast<size_t>(std::max<int64_t>(floats, 1)) * sizeof(float)),
-        data_(static_cast<float*>(cpu_allocate(bytes_))) {}
-  ~Scratch() { cpu_deallocate(data_, bytes_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  float* data() const { return data_; }
-
- private:
-  size_t bytes_;
-  float* data_;
-};
-
-// Per-thread slices start on their own 4 KiB, so threads never share a cache line.
-int64_t slice(int64_t floats) { return round_up(std::max<int64_t>(floats, 1), 1024); }
-
-// Threads for a call: one inside a parallel region already, or when the work is too small to pay
-// for waking the pool.
-int threads_for(double flops) { return omp_in_parallel() || flops < 4e6 ? 1 : omp_get_max_threads(); }
-
-// A run of output pixels inside one column tile: `len` columns from tile column `q`, read from the
-// source plane at `src` + i * SW (relative to the tap (kh, kw) = (0, 0)).
-struct Segment {
-  int64_t src;
-  int32_t q, len;
-};
-
-// A regular tile: kNR / len runs of `len` pixels (8, 16 or 32), the run j at tile column j * len
-// and source offset src + j * pitch, contiguous in the source (SW = 1). Its im2col is a few
-// fixed-size copies, and with len 16 or 32 the kernels read its column rows in place. len = 0 for
-// any other tile.
-struct Runs {
-  int32_t len = 0;
-  int64_t src = 0, pitch = 0;
-};
-
-// Everything about the im2col of one image that does not depend on the data. The source planes
-// are the input with its zero border materialized when the convolution pads, so no tap tests
-// bounds: the column row k = (c, kh, kw) reads plane c at koff[k] + segment offsets.
-struct Lowering {
-  int64_t Hp, Wp;             // source plane size (padded)
-  int64_t T;                  // column tiles per image
-  int64_t kc;                 // rows of the column matrix handled at once (a multiple of kMR)
-  std::vector<int64_t> koff;  // per column row: c * Hp * Wp + kh * DH * Wp + kw * DW
-  std::vector<Segment> segs;  // per tile, from first[t] to first[t + 1]
-  std::vector<int64_t> first;
-  // Per tile: whether it is the common regular case (see Runs).
-  std::vector<Runs> runs;
-};
-
-Runs regular_runs(const Lowering& l, int64_t t, int64_t SW) {
-  const Segment* g = l.segs.data() + l.first[t];
-  const int64_t n = l.first[t + 1] - l.first[t];
-  if (SW != 1 || n == 0)
-    return {};
-  const Runs r{g[0].len, g[0].src, n > 1 ? g[1].src - g[0].src : 0};
-  if ((r.len != 8 && r.len != 16 && r.len != 32) || n * r.len != kNR)
-    return {};
-  for (int64_t j = 0; j < n; ++j)
-    if (g[j].len != r.len || g[j].q != j * r.len || g[j].src != r.src + j * r.pitch)
-      return {};
-  return r;
-}
-
-// Rows of the column matrix per block: the block of a column tile (kc x kNR floats) stays in L1
-// while every weight panel passes over it.
-constexpr int64_t kMaxBlockRows = 256;
-
-Lowering plan_lowering(const ConvShape& s) {
-  Lowering l;
-  l.Hp = s.H + 2 * s.PH;
-  l.Wp = s.W + 2 * s.PW;
-  const int64_t P = s.P(), Kg = s.Kg();
-  l.T = (P + kNR - 1) / kNR;
-  const int64_t blocks = std::max<int64_t>(1, (Kg + kMaxBlockRows - 1) / kMaxBlockRows);
-  l.kc = std::max<int64_t>(kMR, round_up((Kg + blocks - 1) / blocks, kMR));
-  for (int64_t c = 0; c < s.Cg(); ++c)
-    for (int64_t kh = 0; kh < s.KH; ++kh)
-      for (int64_t kw = 0; kw < s.KW; ++kw)
-        l.koff.push_back(c * l.Hp * l.Wp + kh * s.DH * l.Wp + kw * s.DW);
-  l.first.push_back(0);
-  int64_t p = 0;
-  for (int64_t oh = 0; oh < s.OH; ++oh)
-    for (int64_t ow = 0; ow < s.OW;) {
-      const int64_t q = p % kNR, n = std::min<int64_t>(s.OW - ow, kNR - q);
-      const int64_t src = oh * s.SH * l.Wp + ow * s.SW;
-      Segment* last = l.segs.empty() ? nullptr : &l.segs.back();
-      if (q > 0 && last && last->src + last->len * s.SW == src)  // continues the previous run (1x1 convs)
-        last->len += static_cast<int32_t>(n);
-      else
-        l.segs.push_back({src, static_cast<int32_t>(q), static_cast<int32_t>(n)});
-      ow += n;
-      p += n;
-      if (p % kNR == 0)
-        l.first.push_back(static_cast<int64_t>(l.segs.size()));
-    }
-  if (P % kNR)
-    l.first.push_back(static_cast<int64_t>(l.segs.size()));
-  for (int64_t t = 0; t < l.T; ++t)
-    l.runs.push_back(regular_runs(l, t, s.SW));
-  return l;
-}
-
-// d[i] = s[i * stride] for i < n; the common contiguous widths get fixed-size copies the compiler
-// turns into straight vector moves.
-inline void gather(float* d, const float* s, int64_t n, int64_t stride) {
-  if (stride != 1) {
-    for (int64_t i = 0; i < n; ++i)
-      d[i] = s[i * stride];
-    return;
-  }
-  switch (n) {
-    case 32:
-      std::memcpy(d, s, 32 * sizeof(float));
-      return;
-    case 16:
-      std::memcpy(d, s, 16 * sizeof(float));
-      return;
-    case 8:
-      std::memcpy(d, s, 8 * sizeof(float));
-      return;
-    default:
-      std::memcpy(d, s, static_cast<size_t>(n) * sizeof(float));
-  }
-}
-// The adjoint: d[i * stride] += s[i].
-inline void scatter_add(float* d, const float* s, int64_t n, int64_t stride) {
-  if (stride != 1) {
-    for (int64_t i = 0; i < n; ++i)
-      d[i * stride] += s[i];
-    return;
-  }
-#pragma omp simd
-  for (int64_t i = 0; i < n; ++i)
-    d[i] += s[i];
-}
-
-// Rows [k0, k1) of column tile t: out[k - k0][q] = the source value under tap k for output pixel
-// t * kNR + q. Columns past the image's last pixel are zero.
-// Uniform tiles: kNR / L runs of L floats, `pitch` apart in the source.
-template <int L>
-void im2col_regular(const float* src, const int64_t* koff, int64_t k0, int64_t k1, int64_t pitch, float* out) {
-  for (int64_t k = k0; k < k1; ++k) {
-    const float* base = src + koff[k];
-    float* d = out + (k - k0) * kNR;
-#pragma GCC unroll 4
-    for (int j = 0; j < kNR / L; ++j)
-      std::memcpy(d + j * L, base + j * pitch, L * sizeof(float));
-  }
-}
-
-void im2col_tile(const float* src, const Lowering& l, int64_t t, int64_t cols, int64_t k0, int64_t k1, int64_t SW,
-                 float* out) {
-  const Runs& r = l.runs[t];
-  switch (r.len) {
-    case 32:
-      return im2col_regular<32>(src + r.src, l.koff.data(), k0, k1, r.pitch, out);
-    case 16:
-      return im2col_regular<16>(src + r.src, l.koff.data(), k0, k1, r.pitch, out);
-    case 8:
-      return im2col_regular<8>(src + r.src, l.koff.data(), k0, k1, r.pitch, out);
-    default:
-      break;
-  }
-  const Segment* begin = l.segs.data() + l.first[t];
-  const Segment* end = l.segs.data() + l.first[t + 1];
-  for (int64_t k = k0; k < k1; ++k) {
-    const float* base = src + l.koff[k];
-    float* d = out + (k - k0) * kNR;
-    for (const Segment* g = begin; g != end; ++g)
-      gather(d + g->q, base + g->src, g->len, SW);
-    if (cols < kNR)
-      std::fill(d + cols, d + kNR, 0.0f);
-  }
-}
-
-// The adjoint of im2col_tile: dst (source-plane coordinates) += the rows [k0, k1) of a column tile.
-void col2im_tile(const float* in, const Lowering& l, int64_t t, int64_t k0, int64_t k1, int64_t SW, float* dst) {
-  const Segment* begin = l.segs.data() + l.first[t];
-  const Segment* end = l.segs.data() + l.first[t + 1];
-  for (int64_t k = k0; k < k1; ++k) {
-    float* base = dst + l.koff[k];
-    const float* r = in + (k - k0) * kNR;
-    for (const Segment* g = begin; g != end; ++g)
-      scatter_add(base + g->src, r + g->q, g->len, SW);
-  }
-}
-
-// The source planes of one image and group: x itself, or its copy into planes with a zero border
-// (the caller zeroed the border once; only the interior is written here).
-const float* source_planes(const float* xg, const ConvShape& s, const Lowering& l, float* planes) {
-  if (s.PH == 0 && s.PW == 0)
-    return xg;
-  for (int64_t c = 0; c < s.Cg(); ++c)
-    for (int64_t h = 0; h < s.H; ++h) {  // short rows: an inline loop beats a call to memcpy
-      float* d = planes + (c * l.Hp + h + s.PH) * l.Wp + s.PW;
-      const float* r = xg + (c * s.H + h) * s.W;
-#pragma omp simd
-      for (int64_t i = 0; i < s.W; ++i)
-        d[i] = r[i];
-    }
-  return planes;
-}
-
-using V8 = float __attribute__((vector_size(8 * sizeof(float))));
-
-// Transposes the 8 x 8 block r[i][j] in place (unpack pairs, then quads, then halves).
-inline void transpose8(V8 r[8]) {
-  V8 t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
-    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
-  }
-  for (int i = 0; i < 8; i += 4)
-    for (int h = 0; h < 2; ++h) {
-      u[i + 2 * h] = __builtin_shufflevector(t[i + h], t[i + 2 + h], 0, 1, 8, 9, 4, 5, 12, 13);
-      u[i + 2 * h + 1] = __builtin_shufflevector(t[i + h], t[i + 2 + h], 2, 3, 10, 11, 6, 7, 14, 15);
-    }
-  for (int i = 0; i < 4; ++i) {
-    r[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-    r[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-  }
-}
-
-// dyt[q][m] = dY[m][t * kNR + q] for m < Mg (rows of dyt mw wide), zero for q >= cols. The
-// columns m >= Mg are left as they are (zero: the caller cleared them once).
-void transpose_tile(const float* dyg, int64_t P, int64_t Mg, int64_t t, int64_t cols, int64_t mw, float* dyt) {
-  const float* base = dyg + t * kNR;
-  int64_t m0 = 0;
-  if (cols == kNR)
-    for (; m0 + 8 <= Mg; m0 += 8)
-      for (int64_t q0 = 0; q0 < kNR; q0 += 8) {
-        V8 r[8];
-        for (int i = 0; i < 8; ++i)
-          std::memcpy(&r[i], base + (m0 + i) * P + q0, sizeof(V8));
-        transpose8(r);
-        for (int i = 0; i < 8; ++i)
-          std::memcpy(dyt + (q0 + i) * mw + m0, &r[i], sizeof(V8));
-      }
-  for (; m0 < Mg; ++m0)  // the rest, and partial tiles, one by one
-    for (int64_t q = 0; q < kNR; ++q)
-      dyt[q * mw + m0] = q < cols ? base[m0 * P + q] : 0.0f;
+// C[rows][0 .. 16 or 32) += A B, the weight-gradient update (dwt rows are 16 or 32 floats wide
+// from column m0 on: two vectors per row while they last, then one).
+template <Layout LA>
+void add_product(int64_t rows, int64_t inner, Operand a, Operand b, float* c, int64_t ldc, bool two) {
+  if (two)
+    conv::rows_product<2, LA, Layout::kStrided>(rows, inner, a, b, c, ldc, Init::kLoad, nullptr);
+  else
+    conv::rows_product<1, LA, Layout::kStrided>(rows, inner, a, b, c, ldc, Init::kLoad, nullptr);
 }
 
 // The weight gradient of one image and group, accumulated transposed: dwt[k][m] += sum over
 // output pixels p of Col[k][p] * dY[m][p] (mw = Mg rounded up to whole vectors). dyt holds dY^T
-// of one tile; its columns past Mg must be zero.
+// of one tile; its columns past Mg must be zero. next_x and next_dy (or null) are prefetched.
 void weight_grad_image(const float* src, const float* dyg, const ConvShape& s, const Lowering& l, int64_t mw,
-                       float* dyt, float* col, float* dwt) {
+                       float* dyt, float* col, float* dwt, const float* next_x, const float* next_dy) {
   const int64_t P = s.P(), Mg = s.Mg(), Kg = s.Kg();
   for (int64_t t = 0; t < l.T; ++t) {
+    if (next_x) {
+      prefetch_part(next_x, s.Cg() * s.H * s.W, t, l.T);
+      prefetch_part(next_dy, Mg * P, t, l.T);
+    }
     const int64_t cols = std::min<int64_t>(kNR, P - t * kNR);
     transpose_tile(dyg, P, Mg, t, cols, mw, dyt);
     const Runs& r = l.runs[t];
     for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes) {
       float* c = dwt + m0;
       const bool two = mw - m0 >= 2 * kLanes;
-      if (r.len > 0) {  // Col's rows read in place: one product per run of the tile
+      if (r.len >= 16) {  // Col's rows read in place (8-wide runs cost more in accumulator traffic than a copy)
         for (int64_t j = 0; j < kNR / r.len; ++j) {
-          const Operand a{src + r.src + j * r.pitch, 0, l.koff.data()}, b{dyt + j * r.len * mw + m0, mw};
-          if (two)
-            conv::rows_product<2, Layout::kOffsets, Layout::kStrided>(Kg, r.len, a, b, c, mw, Init::kLoad, nullptr);
-          else
-            conv::rows_product<1, Layout::kOffsets, Layout::kStrided>(Kg, r.len, a, b, c, mw, Init::kLoad, nullptr);
+          add_product<Layout::kOffsets>(Kg, r.len, {src + r.src + j * r.pitch, 0, l.koff.data()},
+                                        {dyt + j * r.len * mw + m0, mw}, c, mw, two);
         }
         continue;
       }
       for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
         const int64_t k1 = std::min(Kg, k0 + l.kc);
         im2col_tile(src, l, t, cols, k0, k1, s.SW, col);
-        const Operand a{col, kNR}, b{dyt + m0, mw};
-        if (two)
-          conv::rows_product<2, Layout::kStrided, Layout::kStrided>(k1 - k0, kNR, a, b, c + k0 * mw, mw, Init::kLoad,
-                                                                    nullptr);
-        else
-          conv::rows_product<1, Layout::kStrided, Layout::kStrided>(k1 - k0, kNR, a, b, c + k0 * mw, mw, Init::kLoad,
-                                                                    nullptr);
+        add_product<Layout::kStrided>(k1 - k0, kNR, {col, kNR}, {dyt + m0, mw}, c + k0 * mw, mw, two);
       }
     }
   }
@@ -325,6 +94,138 @@ void input_grad_image(const float* dyg, const float* wtpack, const ConvShape& s,
   }
 }
 
+// Layers whose weight outgrows the caches (ResNet-18's later stages: up to 512 x 4608 floats per
+// group) would stream all of it once per column tile, and their images have few tiles. They
+// multiply a chunk of images at once, blocked as a GEMM library blocks: for each block of kc rows
+// of the inner dimension the column tiles of the whole chunk are built once, then each block of
+// kBlockM output channels passes over all of them, so a weight block is read once per chunk.
+constexpr int64_t kBlockedWeight = int64_t{1} << 17;  // floats per group from which weights are blocked
+constexpr int64_t kChunkTiles = 16;                   // column tiles per chunk (at least)
+constexpr int64_t kBlockM = 8 * kMR;                  // output channels per weight block
+constexpr int64_t kBlockK = 64;                       // weight-gradient rows per block (8 KiB of them)
+
+bool use_blocked(const ConvShape& s) { return s.Mg() * s.Kg() >= kBlockedWeight; }
+int64_t chunk_images(const ConvShape& s, int64_t T) {
+  return std::clamp<int64_t>((kChunkTiles + T - 1) / T, 1, std::max<int64_t>(s.N, 1));
+}
+
+// The lowering of a chunk: its images' columns one after another, so tiles run on across images
+// (a 7 x 7 image alone would fill 2 tiles of 32 with 49 columns). The source planes of image j
+// are at image_stride() floats after image 0's: the padded copies, or x itself.
+struct ChunkPlan {
+  int64_t per, chunks;  // images per chunk, chunks
+  Lowering full, tail;  // the lowering of a whole chunk, and of the last (maybe smaller) one
+  const Lowering& of(int64_t nb) const { return nb == per ? full : tail; }
+};
+int64_t image_stride(const ConvShape& s, const Lowering& l) {
+  return s.PH > 0 || s.PW > 0 ? s.Cg() * l.Hp * l.Wp : s.C * s.H * s.W;
+}
+ChunkPlan plan_chunks(const ConvShape& s, const Lowering& l) {
+  const int64_t per = chunk_images(s, l.T), chunks = (s.N + per - 1) / per;
+  return {per, chunks, plan_lowering(s, per, image_stride(s, l)),
+          plan_lowering(s, s.N - (chunks - 1) * per, image_stride(s, l))};
+}
+
+// The source planes of nb images from n0 on, group g: copies into `planes` when padding, else x.
+const float* chunk_planes(const float* x, int64_t n0, int64_t nb, int64_t g, const ConvShape& s, const Lowering& l,
+                          float* planes) {
+  const float* xg = x + (n0 * s.C + g * s.Cg()) * s.H * s.W;
+  for (int64_t j = 0; j < nb && (s.PH > 0 || s.PW > 0); ++j)
+    source_planes(xg + j * s.C * s.H * s.W, s, l, planes + j * image_stride(s, l));
+  return s.PH > 0 || s.PW > 0 ? planes : xg;
+}
+
+// Rows [k0, k1) of every column tile of a chunk into col[t][kc][kNR].
+void im2col_chunk(const float* src, const Lowering& lc, int64_t SW, int64_t k0, int64_t k1, float* col) {
+  for (int64_t t = 0; t < lc.T; ++t)
+    im2col_tile(src, lc, t, std::min<int64_t>(kNR, lc.cols - t * kNR), k0, k1, SW, col + t * lc.kc * kNR);
+}
+
+// Calls f(j, p, q, n) for each piece of column tile t that lies in one image: n columns from the
+// tile's column q, which are pixels p.. of image j.
+template <class F>
+void for_each_piece(const Lowering& lc, int64_t P, int64_t t, F f) {
+  const int64_t cols = std::min<int64_t>(kNR, lc.cols - t * kNR);
+  for (int64_t q = 0; q < cols;) {
+    const int64_t at = t * kNR + q, j = at / P, p = at % P, n = std::min(cols - q, P - p);
+    f(j, p, q, n);
+    q += n;
+  }
+}
+
+// The blocked forward (see kBlockedWeight); apack holds each group's weight in panels.
+void forward_blocked(const float* x, const float* apack, const float* bias, const ConvShape& s, const Lowering& l,
+                     float* y) {
+  const int64_t G = s.groups, Mg = s.Mg(), Kg = s.Kg(), P = s.P(), panel_rows = round_up(Mg, kMR);
+  const ChunkPlan cp = plan_chunks(s, l);
+  const bool padded = s.PH > 0 || s.PW > 0;
+  const int64_t planes_floats = padded ? slice(cp.per * image_stride(s, l)) : 0;
+  const int64_t col_floats = slice(cp.full.T * l.kc * kNR), out_floats = slice(cp.full.T * panel_rows * kNR);
+  const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
+  const int64_t per_thread = planes_floats + col_floats + out_floats;
+  Scratch scratch(nthreads * per_thread);
+#pragma omp parallel num_threads(nthreads)
+  {
+    float* planes = scratch.data() + omp_get_thread_num() * per_thread;
+    float* col = planes + planes_floats;  // [tile][kc][kNR]
+    float* out = col + col_floats;        // [tile][panel_rows][kNR]: the chunk's output, cut into y at the end
+    std::fill(planes, planes + planes_floats, 0.0f);
+#pragma omp for schedule(static)
+    for (int64_t c = 0; c < cp.chunks; ++c) {
+      const int64_t n0 = c * cp.per, nb = std::min(cp.per, s.N - n0);
+      const Lowering& lc = cp.of(nb);
+      for (int64_t g = 0; g < G; ++g) {
+        const float* src = chunk_planes(x, n0, nb, g, s, l, planes);
+        const float* ap = apack + g * panel_rows * Kg;
+        const float* bg = bias ? bias + g * Mg : nullptr;
+        for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
+          const int64_t k1 = std::min(Kg, k0 + l.kc);
+          im2col_chunk(src, lc, s.SW, k0, k1, col);
+          const Init init = k0 > 0 ? Init::kLoad : bg ? Init::kBias : Init::kZero;
+          for (int64_t m0 = 0; m0 < Mg; m0 += kBlockM)
+            for (int64_t t = 0; t < lc.T; ++t)
+              conv::rows_product<2, Layout::kPacked, Layout::kStrided>(
+                  std::min(kBlockM, Mg - m0), k1 - k0, {ap + m0 * Kg + k0 * kMR, Kg * kMR}, {col + t * l.kc * kNR, kNR},
+                  out + (t * panel_rows + m0) * kNR, kNR, init, bg ? bg + m0 : nullptr);
+        }
+        for (int64_t t = 0; t < lc.T; ++t)
+          for_each_piece(lc, P, t, [&](int64_t j, int64_t p, int64_t q, int64_t n) {
+            for (int64_t m = 0; m < Mg; ++m)
+              std::memcpy(y + ((n0 + j) * s.M + g * Mg + m) * P + p, out + (t * panel_rows + m) * kNR + q,
+                          n * sizeof(float));
+          });
+      }
+    }
+  }
+}
+
+// The blocked weight gradient of one chunk (lowering lc, source planes src, gradients dyg of its
+// first image, group g) : dwt[k][m] += sum over the chunk's pixels of Col[k][p] * dY[m][p]. col
+// holds the chunk's column tiles of one block of rows, dyt the chunk's dY^T tiles (columns past
+// Mg zero).
+void weight_grad_blocked(const float* src, const Lowering& lc, const float* dyg, const ConvShape& s, int64_t mw,
+                         float* col, float* dyt, float* dwt) {
+  const int64_t P = s.P(), Mg = s.Mg(), Kg = s.Kg();
+  for (int64_t t = 0; t < lc.T; ++t) {
+    float* dt = dyt + t * kNR * mw;
+    for (int64_t q = std::min<int64_t>(kNR, lc.cols - t * kNR); q < kNR; ++q)
+      std::fill(dt + q * mw, dt + q * mw + Mg, 0.0f);
+    for_each_piece(lc, P, t, [&](int64_t j, int64_t p, int64_t q, int64_t n) {
+      conv::transpose_block(dyg + j * s.M * P + p, P, Mg, n, mw, dt + q * mw);
+    });
+  }
+  for (int64_t k0 = 0; k0 < Kg; k0 += lc.kc) {
+    const int64_t k1 = std::min(Kg, k0 + lc.kc);
+    im2col_chunk(src, lc, s.SW, k0, k1, col);
+    // A block of kBlockK x 32 accumulators stays in L1 while every tile of the chunk adds to it.
+    for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes)
+      for (int64_t r0 = k0; r0 < k1; r0 += kBlockK)
+        for (int64_t t = 0; t < lc.T; ++t)
+          add_product<Layout::kStrided>(std::min(kBlockK, k1 - r0), kNR, {col + (t * lc.kc + r0 - k0) * kNR, kNR},
+                                        {dyt + t * kNR * mw + m0, mw}, dwt + r0 * mw + m0, mw, mw - m0 >= 2 * kLanes);
+  }
+}
+
 }  // namespace
 
 void conv2d_forward(const float* x, const float* w, const float* bias, const ConvShape& s, float* y) {
@@ -343,6 +244,8 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
   Scratch apack(G * panel_rows * Kg);  // the weight in panels of kMR output channels
   for (int64_t g = 0; g < G; ++g)
     conv::pack_panels(w + g * Mg * Kg, Mg, Kg, Kg, 1, apack.data() + g * panel_rows * Kg);
+  if (use_blocked(s))
+    return forward_blocked(x, apack.data(), bias, s, l, y);
 
   const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
   const int64_t col_floats = slice(l.kc * kNR), out_floats = slice(panel_rows * kNR);
@@ -362,13 +265,16 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
         const float* ap = apack.data() + g * panel_rows * Kg;
         const float* bg = bias ? bias + g * Mg : nullptr;
         float* yg = y + (n * s.M + g * Mg) * P;
+        const bool next = g + 1 < G || n + 1 < s.N;  // the input planes read after these
         for (int64_t t = 0; t < l.T; ++t) {
+          if (next)
+            prefetch_part(x + (n * s.C + (g + 1) * Cg) * s.H * s.W, Cg * s.H * s.W, t, l.T);
           const int64_t cols = std::min<int64_t>(kNR, P - t * kNR);
           float* c = cols == kNR ? yg + t * kNR : tile_out;
           const int64_t ldc = cols == kNR ? P : kNR;
           const Runs& r = l.runs[t];
-          if (r.len == 32 || r.len == 16) {                         // the column rows read in place, no im2col copy
-            const int64_t second = r.len == 32 ? kLanes : r.pitch;  // where a row's second vector starts
+          if (r.len >= kLanes) {  // each vector of a column row lies in one run: read in place, no im2col copy
+            const int64_t second = r.len >= 2 * kLanes ? kLanes : r.pitch;  // where a row's second vector starts
             conv::rows_product<2, Layout::kPacked, Layout::kOffsets>(Mg, Kg, {ap, Kg * kMR},
                                                                      {src + r.src, second, l.koff.data()}, c, ldc,
                                                                      bg ? Init::kBias : Init::kZero, bg);
@@ -389,25 +295,16 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
   }
 }
 
-void conv2d_backward(const float* x, const float* w, const float* dy, const ConvShape& s, float* dx, float* dw,
-                     float* db) {
-  const int64_t G = s.groups, Cg = s.Cg(), Mg = s.Mg(), Kg = s.Kg(), P = s.P();
-  if (dx)
-    std::fill(dx, dx + s.N * s.C * s.H * s.W, 0.0f);
-  if (dw)
-    std::fill(dw, dw + s.M * Kg, 0.0f);
-  if (db)
-    std::fill(db, db + s.M, 0.0f);
-  if (s.N == 0 || s.M == 0 || P == 0)
-    return;
-  const Lowering l = plan_lowering(s);
-  const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
+namespace {
 
-  // dx. With stride 1 it is itself a convolution, of dy with the flipped, transposed weight and
-  // the complementary padding D * (K - 1) - P (when that is not negative): the forward kernels
-  // then run it, with no scatter. Otherwise col2im, one column tile at a time.
+// dx (overwritten). With stride 1 it is itself a convolution, of dy with the flipped, transposed
+// weight and the complementary padding D * (K - 1) - P (when that is not negative): the forward
+// kernels then run it, with no scatter. Otherwise col2im, one column tile at a time.
+void input_grad(const float* w, const float* dy, const ConvShape& s, const Lowering& l, float* dx) {
+  const int64_t G = s.groups, Cg = s.Cg(), Mg = s.Mg(), Kg = s.Kg(), P = s.P();
+  const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
   const int64_t PH2 = s.DH * (s.KH - 1) - s.PH, PW2 = s.DW * (s.KW - 1) - s.PW;
-  if (dx && Kg > 0 && s.SH == 1 && s.SW == 1 && PH2 >= 0 && PW2 >= 0) {
+  if (s.SH == 1 && s.SW == 1 && PH2 >= 0 && PW2 >= 0) {
     Scratch flipped(s.C * Mg * s.KH * s.KW);  // [C, Mg, KH, KW]: w[g * Mg + m][c][KH-1-kh][KW-1-kw]
     float* f = flipped.data();
     for (int64_t g = 0; g < G; ++g)
@@ -427,7 +324,7 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
     t.OH = s.H;
     t.OW = s.W;
     conv2d_forward(dy, f, nullptr, t, dx);
-  } else if (dx && Kg > 0) {
+  } else {
     const int64_t plane_floats = Cg * l.Hp * l.Wp, panel_rows = round_up(Kg, kMR);
     const bool padded = s.PH > 0 || s.PW > 0;
     Scratch wtpack(G * panel_rows * Mg);  // W^T in panels of kMR rows (c, kh, kw)
@@ -445,9 +342,8 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
       for (int64_t n = 0; n < s.N; ++n)
         for (int64_t g = 0; g < G; ++g) {
           float* dxg = dx + (n * s.C + g * Cg) * s.H * s.W;
-          float* target = padded ? dplanes : dxg;  // dx itself was zeroed above
-          if (padded)
-            std::fill(dplanes, dplanes + plane_floats, 0.0f);
+          float* target = padded ? dplanes : dxg;  // accumulated from zero, then cut out of dplanes
+          std::fill(target, target + (padded ? plane_floats : Cg * s.H * s.W), 0.0f);
           input_grad_image(dy + (n * s.M + g * Mg) * P, wtpack.data() + g * panel_rows * Mg, s, l, dyt, col, target);
           if (padded)
             for (int64_t c = 0; c < Cg; ++c)
@@ -457,44 +353,64 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
         }
     }
   }
-  if (!dw && !db)
-    return;
+}
 
-  // dw and db: per-thread partial sums over the images, added in thread order at the end.
-  const bool padded = s.PH > 0 || s.PW > 0;
-  const int64_t mw = round_up(std::max<int64_t>(Mg, 1), kLanes), plane_floats = Cg * l.Hp * l.Wp;
-  const int64_t part_floats = slice(G * Kg * mw + s.M), col_floats = slice(l.kc * kNR), dyt_floats = slice(kNR * mw);
-  const int64_t per_thread = part_floats + col_floats + dyt_floats + (padded ? slice(plane_floats) : 0);
+// dw and db (each overwritten, or null): per-thread partial sums over chunks of images (one
+// image each unless the weight is blocked), added in thread order at the end.
+void weight_bias_grad(const float* x, const float* dy, const ConvShape& s, const Lowering& l, float* dw, float* db) {
+  const int64_t G = s.groups, Cg = s.Cg(), Mg = s.Mg(), Kg = s.Kg(), P = s.P();
+  const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
+  const bool padded = s.PH > 0 || s.PW > 0, blocked = dw && Kg > 0 && use_blocked(s);
+  const ChunkPlan cp = blocked ? plan_chunks(s, l) : ChunkPlan{1, s.N, {}, {}};
+  const int64_t per = cp.per, chunks = cp.chunks, tiles = blocked ? cp.full.T : 1;  // column tiles at once
+  const int64_t mw = round_up(std::max<int64_t>(Mg, 1), kLanes);
+  const int64_t part_floats = slice(G * Kg * mw + s.M), col_floats = slice(tiles * l.kc * kNR);
+  const int64_t dyt_floats = slice(tiles * kNR * mw), planes_floats = padded ? slice(per * image_stride(s, l)) : 0;
+  const int64_t per_thread = part_floats + col_floats + dyt_floats + planes_floats;
   Scratch scratch(nthreads * per_thread);
+  int team = 1;  // the threads that actually ran (and zeroed their partial sums)
 #pragma omp parallel num_threads(nthreads)
   {
+#pragma omp single
+    team = omp_get_num_threads();
     float* dwt = scratch.data() + omp_get_thread_num() * per_thread;  // [G][Kg][mw]
     float* dbp = dwt + G * Kg * mw;
     float* col = dwt + part_floats;
     float* dyt = col + col_floats;
     float* planes = dyt + dyt_floats;
     std::fill(dwt, dwt + G * Kg * mw + s.M, 0.0f);
-    std::fill(dyt, dyt + kNR * mw, 0.0f);  // its columns past Mg stay zero
-    if (padded)
-      std::fill(planes, planes + plane_floats, 0.0f);
+    std::fill(dyt, dyt + tiles * kNR * mw, 0.0f);  // its columns past Mg stay zero
+    std::fill(planes, planes + planes_floats, 0.0f);
 #pragma omp for schedule(static)
-    for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t n0 = c * per, nb = std::min(per, s.N - n0);
       for (int64_t g = 0; g < G; ++g) {
-        const float* dyg = dy + (n * s.M + g * Mg) * P;
+        const float* dyg = dy + (n0 * s.M + g * Mg) * P;
         if (db)
-          for (int64_t m = 0; m < Mg; ++m) {
-            float acc = 0.0f;
+          for (int64_t j = 0; j < nb; ++j)
+            for (int64_t m = 0; m < Mg; ++m) {
+              const float* row = dyg + j * s.M * P + m * P;
+              float acc = 0.0f;
 #pragma omp simd reduction(+ : acc)
-            for (int64_t p = 0; p < P; ++p)
-              acc += dyg[m * P + p];
-            dbp[g * Mg + m] += acc;
-          }
-        if (dw && Kg > 0)
-          weight_grad_image(source_planes(x + (n * s.C + g * Cg) * s.H * s.W, s, l, planes), dyg, s, l, mw, dyt, col,
-                            dwt + g * Kg * mw);
+              for (int64_t p = 0; p < P; ++p)
+                acc += row[p];
+              dbp[g * Mg + m] += acc;
+            }
+        if (!dw || Kg == 0)
+          continue;
+        const float* xg = x + (n0 * s.C + g * Cg) * s.H * s.W;
+        if (blocked) {
+          weight_grad_blocked(chunk_planes(x, n0, nb, g, s, l, planes), cp.of(nb), dyg, s, mw, col, dyt,
+                              dwt + g * Kg * mw);
+        } else {
+          const bool next = g + 1 < G || n0 + 1 < s.N;
+          weight_grad_image(source_planes(xg, s, l, planes), dyg, s, l, mw, dyt, col, dwt + g * Kg * mw,
+                            next ? xg + Cg * s.H * s.W : nullptr, next ? dyg + Mg * P : nullptr);
+        }
       }
+    }
   }
-  for (int t = 0; t < nthreads; ++t) {
+  for (int t = 0; t < team; ++t) {
     const float* dwt = scratch.data() + t * per_thread;
     if (dw)
       for (int64_t g = 0; g < G; ++g)
@@ -505,6 +421,26 @@ void conv2d_backward(const float* x, const float* w, const float* dy, const Conv
       for (int64_t m = 0; m < s.M; ++m)
         db[m] += dwt[G * Kg * mw + m];
   }
+}
+
+}  // namespace
+
+void conv2d_backward(const float* x, const float* w, const float* dy, const ConvShape& s, float* dx, float* dw,
+                     float* db) {
+  if (dw)
+    std::fill(dw, dw + s.M * s.Kg(), 0.0f);
+  if (db)
+    std::fill(db, db + s.M, 0.0f);
+  if (s.N == 0 || s.M == 0 || s.P() == 0) {  // no output: no gradient reaches x (otherwise dx is written below)
+    if (dx)
+      std::fill(dx, dx + s.N * s.C * s.H * s.W, 0.0f);
+    return;
+  }
+  const Lowering l = plan_lowering(s);
+  if (dx && s.Kg() > 0)
+    input_grad(w, dy, s, l, dx);
+  if (dw || db)
+    weight_bias_grad(x, dy, s, l, dw, db);
 }
 
 }  // namespace qnn::cpu

@@ -24,7 +24,8 @@ struct ConvShape {
 void conv2d_forward(const float* x, const float* w, const float* bias, const ConvShape& s, float* y);
 
 // Gradients from dy [N, M, OH, OW]: dx (needs w), dw (needs x), db. Each output may be null (not
-// wanted); the others' inputs may then be null too. Every output is overwritten.
+// wanted); the others' inputs may then be null too. Every output is overwritten. dw and db add up
+// per-thread partial sums, so their last bits depend on the thread count (y and dx do not).
 void conv2d_backward(const float* x, const float* w, const float* dy, const ConvShape& s, float* dx, float* dw,
                      float* db);
 

@@ -44,11 +44,11 @@ void max_pool2d_forward(const float* x, const PoolShape& s, float* y, int32_t* a
         int64_t where = h.begin * s.W + w.begin;
         for (int64_t ih = h.begin; ih < h.end; ++ih)
           for (int64_t iw = w.begin; iw < w.end; ++iw) {
+            // Selects rather than branches: on real data the winner is unpredictable.
             const float v = xp[ih * s.W + iw];
-            if (v > best || std::isnan(v)) {
-              best = v;
-              where = ih * s.W + iw;
-            }
+            const bool take = v > best || std::isnan(v);
+            best = take ? v : best;
+            where = take ? ih * s.W + iw : where;
           }
         y[p * out_plane + oh * s.OW + ow] = best;
         argmax[p * out_plane + oh * s.OW + ow] = static_cast<int32_t>(where);
@@ -116,10 +116,16 @@ void adaptive_avg_pool2d_forward(const float* x, int64_t planes, int64_t H, int6
       for (int64_t ow = 0; ow < OW; ++ow) {
         const Range w = bin(ow, W, OW);
         float acc = 0.0f;
-        for (int64_t ih = h.begin; ih < h.end; ++ih)
+        if (w.begin == 0 && w.end == W) {  // whole rows (global pooling): one contiguous span
 #pragma omp simd reduction(+ : acc)
-          for (int64_t iw = w.begin; iw < w.end; ++iw)
-            acc += xp[ih * W + iw];
+          for (int64_t i = h.begin * W; i < h.end * W; ++i)
+            acc += xp[i];
+        } else {
+          for (int64_t ih = h.begin; ih < h.end; ++ih)
+#pragma omp simd reduction(+ : acc)
+            for (int64_t iw = w.begin; iw < w.end; ++iw)
+              acc += xp[ih * W + iw];
+        }
         y[(p * OH + oh) * OW + ow] = acc / static_cast<float>((h.end - h.begin) * (w.end - w.begin));
       }
     }

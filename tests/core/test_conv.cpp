@@ -141,12 +141,16 @@ TEST_CASE("conv2d equals the direct loop in double over random geometries") {
   }
 }
 
-TEST_CASE("conv2d on a batch large enough for threads: 3x3 pad 1 and a strided 1x1 shortcut") {
+TEST_CASE("conv2d on batches large enough for threads: 3x3 pad 1, strided 3x3 and 1x1 shortcut") {
   Generator g(23);
   for (const auto& [shape, wshape, o] :
        {std::tuple{Shape{8, 16, 16, 16}, Shape{24, 16, 3, 3}, options({1, 1}, {1, 1}, {1, 1}, 1)},
         std::tuple{Shape{8, 16, 16, 16}, Shape{32, 16, 1, 1}, options({2, 2}, {0, 0}, {1, 1}, 1)},
-        std::tuple{Shape{6, 64, 7, 7}, Shape{40, 64, 3, 3}, options({1, 1}, {1, 1}, {1, 1}, 1)}}) {
+        std::tuple{Shape{6, 64, 7, 7}, Shape{40, 64, 3, 3}, options({1, 1}, {1, 1}, {1, 1}, 1)},
+        // A weight of 64 x 2304 per group: the blocked path (chunks of images, blocks of K and M).
+        std::tuple{Shape{3, 256, 5, 6}, Shape{64, 256, 3, 3}, options({1, 1}, {1, 1}, {1, 1}, 1)},
+        // Stride 2 over rows of 18 outputs: the vector stride-2 gathers and scatters, and a tail.
+        std::tuple{Shape{4, 8, 34, 36}, Shape{8, 8, 3, 3}, options({2, 2}, {1, 1}, {1, 1}, 1)}}) {
     CAPTURE(shape_str(wshape));
     Tensor x = leaf(randn(shape, g)), w = leaf(mul(randn(wshape, g), 0.2f)), b = leaf(randn({wshape[0]}, g));
     Tensor y = conv2d(x, w, b, o);
