@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   qnn::apps::add_demo_command(app);
   qnn::apps::add_train_command(app);
   qnn::apps::add_eval_command(app);
+  qnn::apps::add_models_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
