@@ -99,8 +99,8 @@ TEST_CASE("pretrained CIFAR ResNets reach PyTorch's accuracy on the full test se
     const EvalResult r = evaluate(*model, data.test);
     const double want_top1 = 100.0 * reference.at(name).at("top1").get<double>();
     const double want_loss = reference.at(name).at("mean_ce_loss").get<double>();
-    MESSAGE(name << ": top-1 " << r.top1 << "% (torch " << want_top1 << "%), loss " << r.loss << " (torch "
-                 << want_loss << "), " << r.count / r.seconds << " img/s");
+    MESSAGE(name << ": top-1 " << r.top1 << "% (torch " << want_top1 << "%), loss " << r.loss << " (torch " << want_loss
+                 << "), " << r.count / r.seconds << " img/s");
     CHECK(r.count == 10000);
     CHECK(std::abs(r.top1 - want_top1) <= 0.05);
     CHECK(std::abs(r.loss - want_loss) <= 1e-4);
