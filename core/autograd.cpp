@@ -51,14 +51,23 @@ std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>
   return {order.rbegin(), order.rend()};  // root first
 }
 
-void accumulate_into_leaf(TensorImpl* leaf, const Tensor& grad) {
+// True when nothing but `t` can see its memory: this handle is the only one, the storage has no
+// other tensor on it, and t covers the storage exactly. Such a gradient can become .grad as it is.
+bool owns_its_memory(const Tensor& t) {
+  return t.impl_ptr().use_count() == 1 && t.storage().use_count() == 1 && t.offset() == 0 && t.is_contiguous() &&
+         static_cast<size_t>(t.numel()) * dtype_size(t.dtype()) == t.storage()->nbytes() && !t.grad_fn();
+}
+
+void accumulate_into_leaf(TensorImpl* leaf, Tensor grad) {
   QNN_CHECK(grad.shape() == leaf->shape, "backward",
             "gradient of shape " << shape_str(grad.shape()) << " for a leaf of shape " << shape_str(leaf->shape)
                                  << " (expected equal shapes)");
-  if (!leaf->grad.defined())
-    leaf->grad = grad.clone().detach();  // own the memory: later accumulation is in place
-  else
+  if (leaf->grad.defined())
     add_(leaf->grad, grad);
+  else if (owns_its_memory(grad))
+    leaf->grad = std::move(grad);  // a fresh gradient nobody else holds: keep it, skip a copy
+  else
+    leaf->grad = grad.clone().detach();  // own the memory: later accumulation is in place
 }
 
 }  // namespace
@@ -133,14 +142,14 @@ void run_backward(const Tensor& root, const Tensor& grad_root) {
         "'" << node->op << "' returned " << input_grads.size() << " gradients (expected " << node->next.size() << ")");
     for (size_t i = 0; i < input_grads.size(); ++i) {
       const Edge& edge = node->next[i];
-      const Tensor& g = input_grads[i];
+      Tensor& g = input_grads[i];
       if (!g.defined())
         continue;
       if (edge.node) {
         Tensor& slot = pending[edge.node.get()];
         slot = slot.defined() ? add(slot, g) : g;
       } else if (edge.leaf) {
-        accumulate_into_leaf(edge.leaf.get(), g);
+        accumulate_into_leaf(edge.leaf.get(), std::move(g));
       }
     }
     // Free this part of the graph: saved tensors live in the closure, inputs in the edges.

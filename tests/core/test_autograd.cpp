@@ -80,3 +80,18 @@ TEST_CASE("gradcheck: matmul 1-d, 2-d, batched with broadcasting, transposed ope
   CHECK(gradcheck([](auto& x) { return matmul(x[0], x[1]); }, {ba, bb}));
   CHECK(gradcheck([](auto& x) { return matmul(x[0].t(), x[1].t()); }, {b, a}));
 }
+
+TEST_CASE("a leaf's gradient never aliases a tensor the caller or the graph still holds") {
+  Tensor x = from_vector<float>({1, 2, 3}, {3}).set_requires_grad(true);
+  Tensor seed = from_vector<float>({1, 1, 1}, {3});
+  add(x, 1.0f).backward(seed);  // add's backward passes the seed through unchanged
+  {
+    NoGradGuard no_grad;
+    fill_(seed, 5.0f);
+  }
+  CHECK(x.grad().to_vector<float>() == std::vector<float>{1, 1, 1});
+  // Two uses: the second gradient accumulates into the first without touching it elsewhere.
+  Tensor w = from_vector<float>({2, 2, 2}, {3}).set_requires_grad(true);
+  sum(add(mul(x, w), mul(x, w))).backward();
+  CHECK(w.grad().to_vector<float>() == std::vector<float>{2, 4, 6});
+}
