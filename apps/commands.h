@@ -10,6 +10,8 @@ void add_bench_train_command(CLI::App& bench);  // `qnn bench train` (apps/bench
 void add_demo_command(CLI::App& app);           // `qnn demo spiral` (apps/demo_spiral.cpp)
 void add_train_command(CLI::App& app);          // `qnn train` (apps/train.cpp)
 void add_eval_command(CLI::App& app);
-void add_models_command(CLI::App& app);  // `qnn models` (apps/models.cpp)           // `qnn eval` (apps/eval.cpp)
+void add_models_command(CLI::App& app);
+void add_data_command(CLI::App& app);  // `qnn data get` (apps/data_get.cpp)  // `qnn models` (apps/models.cpp) // `qnn
+                                       // eval` (apps/eval.cpp)
 
 }  // namespace qnn::apps

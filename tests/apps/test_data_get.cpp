@@ -1,0 +1,203 @@
+// `qnn data get`: MD5 against RFC 1321's test vectors, .tar.gz extraction (and refusal of paths
+// that escape the folder), and the whole download-check-unpack against a local HTTP server
+// (python3 -m http.server on 127.0.0.1) serving an archive of shared/data's CIFAR-10 files.
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "apps/data_get.h"
+#include "apps/md5.h"
+#include "apps/untar.h"
+#include "core/error.h"
+
+using namespace qnn;
+using namespace qnn::apps;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string md5_of(const std::string& text) {
+  Md5 m;
+  m.update(text.data(), text.size());
+  return m.hex_digest();
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+int run(const std::string& command) { return std::system(command.c_str()); }
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("qnn_test_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// A free TCP port on 127.0.0.1 (bound once by us, then released for the server).
+int free_port() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(s);
+  return ntohs(addr.sin_port);
+}
+
+// python3 -m http.server serving `dir`, stopped when this goes out of scope.
+class LocalServer {
+ public:
+  explicit LocalServer(const fs::path& dir) : port_(free_port()) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string port = std::to_string(port_);
+      execlp("python3", "python3", "-m", "http.server", port.c_str(), "--bind", "127.0.0.1", "--directory", dir.c_str(),
+             static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Wait until it accepts connections (at most ~10 s).
+    for (int i = 0; i < 200 && !accepting(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ~LocalServer() {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::string url(const std::string& file) const { return "http://127.0.0.1:" + std::to_string(port_) + "/" + file; }
+  bool accepting() const {
+    const int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(s);
+    return ok;
+  }
+
+ private:
+  int port_;
+  pid_t pid_;
+};
+
+// The MD5 Python's hashlib gives (an independent implementation).
+std::string python_md5(const fs::path& file) {
+  const fs::path out = file.string() + ".md5";
+  REQUIRE(run("python3 -c \"import hashlib,sys; print(hashlib.md5(open(sys.argv[1],'rb').read()).hexdigest())\" " +
+              file.string() + " > " + out.string()) == 0);
+  std::string s = read_file(out);
+  fs::remove(out);
+  return s.substr(0, 32);
+}
+
+}  // namespace
+
+TEST_CASE("MD5 gives RFC 1321's test-suite digests") {
+  CHECK(md5_of("") == "d41d8cd98f00b204e9800998ecf8427e");
+  CHECK(md5_of("a") == "0cc175b9c0f1b6a831c399e269772661");
+  CHECK(md5_of("abc") == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK(md5_of("message digest") == "f96b697d7cb7938d525a2f31aaf161d0");
+  CHECK(md5_of("abcdefghijklmnopqrstuvwxyz") == "c3fcd3d76192e4007dfb496cca67e13b");
+  std::string digits;
+  for (int i = 0; i < 8; ++i)
+    digits += "1234567890";
+  CHECK(md5_of(digits) == "57edf4a22be3c955ac49da2e2107b67a");
+  // Fed in uneven pieces, the same digest.
+  Md5 m;
+  for (size_t i = 0; i < digits.size(); i += 7)
+    m.update(digits.data() + i, std::min<size_t>(7, digits.size() - i));
+  CHECK(m.hex_digest() == "57edf4a22be3c955ac49da2e2107b67a");
+}
+
+TEST_CASE("extract_tar_gz unpacks what tar packed and refuses paths outside the folder") {
+  const fs::path d = fresh_dir("untar");
+  std::string big(70000, 'x');
+  for (size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<char>('a' + i % 26);
+  write_file(d / "src/top/a.txt", "hello\n");
+  write_file(d / "src/top/sub/big.bin", big);
+  write_file(d / "src/top" / (std::string(120, 'n') + ".txt"), "long name\n");  // GNU long-name record
+  REQUIRE(run("tar -czf " + (d / "a.tar.gz").string() + " -C " + (d / "src").string() + " top") == 0);
+  const std::vector<std::string> files = extract_tar_gz((d / "a.tar.gz").string(), (d / "out").string());
+  CHECK(files.size() == 3);
+  CHECK(read_file(d / "out/top/a.txt") == "hello\n");
+  CHECK(read_file(d / "out/top/sub/big.bin") == big);
+  CHECK(read_file(d / "out/top" / (std::string(120, 'n') + ".txt")) == "long name\n");
+
+  REQUIRE(run("cd " + d.string() +
+              " && python3 -c \"import tarfile,io; t=tarfile.open('evil.tar.gz','w:gz'); "
+              "i=tarfile.TarInfo('../escaped.txt'); i.size=2; t.addfile(i, io.BytesIO(b'hi')); t.close()\"") == 0);
+  CHECK_THROWS_WITH_AS(extract_tar_gz((d / "evil.tar.gz").string(), (d / "out2").string()), doctest::Contains("'..'"),
+                       Error);
+  CHECK_FALSE(fs::exists(d / "escaped.txt"));
+  write_file(d / "junk.tar.gz", "not an archive at all, but long enough to be read as one block...");
+  CHECK_THROWS_AS(extract_tar_gz((d / "junk.tar.gz").string(), (d / "out3").string()), Error);
+  fs::remove_all(d);
+}
+
+TEST_CASE("data get: download from a local server, check the MD5, unpack") {
+  const fs::path d = fresh_dir("data_get");
+  // The archive: the real CIFAR-10 batches when QNN_DATA_DIR is set (Release builds only: it is
+  // 180 MB), else a small stand-in folder of the same name.
+  const char* root = std::getenv("QNN_DATA_DIR");
+  fs::path source = d / "src";
+#if defined(__SANITIZE_ADDRESS__)
+  root = nullptr;
+#endif
+  if (root && *root) {
+    source = fs::path(root);
+  } else {
+    MESSAGE("QNN_DATA_DIR unset (or sanitizer build): serving a small stand-in archive");
+    write_file(source / "cifar-10-batches-bin/test_batch.bin", std::string(3073 * 3, '\x07'));
+  }
+  fs::create_directories(d / "www");
+  REQUIRE(run("tar -czf " + (d / "www/cifar-10-binary.tar.gz").string() + " -C " + source.string() +
+              " cifar-10-batches-bin") == 0);
+  const std::string md5 = python_md5(d / "www/cifar-10-binary.tar.gz");
+  CHECK(md5_of_file((d / "www/cifar-10-binary.tar.gz").string()) == md5);
+  LocalServer server(d / "www");
+  REQUIRE(server.accepting());
+
+  DataGetOptions o;
+  o.name = "cifar10";
+  o.dir = (d / "data").string();
+  o.url = server.url("cifar-10-binary.tar.gz");
+  o.md5 = md5;
+  std::ostringstream log;
+  const std::string folder = get_dataset(o, log);
+  CHECK(folder == (d / "data/cifar-10-batches-bin").string());
+  for (const auto& entry : fs::directory_iterator(source / "cifar-10-batches-bin"))
+    CHECK_MESSAGE(read_file(entry.path()) == read_file(fs::path(folder) / entry.path().filename()), entry.path());
+  CHECK_FALSE(fs::exists(d / "data/cifar-10-binary.tar.gz"));  // removed after unpacking
+
+  // A wrong checksum is an error and leaves no archive behind; a missing file names the URL.
+  o.md5 = std::string(32, '0');
+  CHECK_THROWS_WITH_AS(get_dataset(o, log), doctest::Contains("expected 00000000"), Error);
+  CHECK_FALSE(fs::exists(d / "data/cifar-10-binary.tar.gz"));
+  o.url = server.url("missing.tar.gz");
+  CHECK_THROWS_WITH_AS(get_dataset(o, log), doctest::Contains("HTTP status 404"), Error);
+  o.name = "mnist";
+  CHECK_THROWS_WITH_AS(get_dataset(o, log), doctest::Contains("expected cifar10 or cifar100"), Error);
+  fs::remove_all(d);
+}
