@@ -63,12 +63,10 @@ void run_train(const TrainFlags& flags) {
 
 // Registers `--name` whose value, when given, overrides key `key` of the config.
 template <class T>
-void override_option(CLI::App* cmd, TrainFlags& flags, const std::string& name, const std::string& key,
-                     const std::string& help) {
-  auto value = std::make_shared<T>();
-  cmd->add_option(name, *value, help)->each([&flags, key, value](const std::string&) {
-    flags.overrides[key] = *value;
-  });
+void override_option(CLI::App* cmd, const std::shared_ptr<TrainFlags>& flags, const std::string& name,
+                     const std::string& key, const std::string& help) {
+  cmd->add_option_function<T>(
+      name, [flags, key](const T& value) { flags->overrides[key] = value; }, help);
 }
 
 }  // namespace
@@ -76,27 +74,28 @@ void override_option(CLI::App* cmd, TrainFlags& flags, const std::string& name, 
 void add_train_command(CLI::App& app) {
   auto flags = std::make_shared<TrainFlags>();
   auto* cmd = app.add_subcommand("train", "Train a model from scratch (or --resume a run)");
-  TrainFlags& f = *flags;
-  cmd->add_option("--config", f.config_file, "JSON config (e.g. apps/configs/resnet20_cifar10.json); flags override");
-  cmd->add_option("--resume", f.resume, "Continue from a run's last.safetensors");
-  override_option<std::string>(cmd, f, "--model", "model", "Model name (default resnet20)");
-  override_option<std::string>(cmd, f, "--dataset", "dataset", "cifar10 or cifar100");
-  override_option<std::string>(cmd, f, "--data", "data_dir", "Folder of the dataset's binary files");
-  override_option<std::string>(cmd, f, "--normalize", "normalize", "Input statistics: cifar10 or imagenet");
-  override_option<int64_t>(cmd, f, "--epochs", "epochs", "Epochs (default 200)");
-  override_option<int64_t>(cmd, f, "--batch", "batch", "Batch size (default 128)");
-  override_option<int64_t>(cmd, f, "--eval-batch", "eval_batch", "Test batch size (default 256)");
-  override_option<std::string>(cmd, f, "--optimizer", "optimizer", "sgd or adamw");
-  override_option<double>(cmd, f, "--lr", "lr", "Learning rate (default 0.1)");
-  override_option<double>(cmd, f, "--momentum", "momentum", "SGD momentum (default 0.9)");
-  override_option<double>(cmd, f, "--wd", "weight_decay", "Weight decay (default 1e-4)");
-  override_option<double>(cmd, f, "--clip-grad-norm", "clip_grad_norm", "Clip the gradient's L2 norm (0: off)");
-  override_option<uint64_t>(cmd, f, "--seed", "seed", "Seed of every random stream (default 1)");
-  override_option<int>(cmd, f, "--workers", "workers", "Data loader threads (default 2)");
-  override_option<int64_t>(cmd, f, "--train-limit", "train_limit", "Use only the first N training images");
-  override_option<int64_t>(cmd, f, "--test-limit", "test_limit", "Use only the first N test images");
-  override_option<std::string>(cmd, f, "--out", "out_dir", "Folder of run folders (default runs)");
-  override_option<std::string>(cmd, f, "--name", "run_name", "Run folder name (default <model>-<dataset>-seed<seed>)");
+  cmd->add_option("--config", flags->config_file,
+                  "JSON config (e.g. apps/configs/resnet20_cifar10.json); flags override");
+  cmd->add_option("--resume", flags->resume, "Continue from a run's last.safetensors");
+  override_option<std::string>(cmd, flags, "--model", "model", "Model name (default resnet20)");
+  override_option<std::string>(cmd, flags, "--dataset", "dataset", "cifar10 or cifar100");
+  override_option<std::string>(cmd, flags, "--data", "data_dir", "Folder of the dataset's binary files");
+  override_option<std::string>(cmd, flags, "--normalize", "normalize", "Input statistics: cifar10 or imagenet");
+  override_option<int64_t>(cmd, flags, "--epochs", "epochs", "Epochs (default 200)");
+  override_option<int64_t>(cmd, flags, "--batch", "batch", "Batch size (default 128)");
+  override_option<int64_t>(cmd, flags, "--eval-batch", "eval_batch", "Test batch size (default 256)");
+  override_option<std::string>(cmd, flags, "--optimizer", "optimizer", "sgd or adamw");
+  override_option<double>(cmd, flags, "--lr", "lr", "Learning rate (default 0.1)");
+  override_option<double>(cmd, flags, "--momentum", "momentum", "SGD momentum (default 0.9)");
+  override_option<double>(cmd, flags, "--wd", "weight_decay", "Weight decay (default 1e-4)");
+  override_option<double>(cmd, flags, "--clip-grad-norm", "clip_grad_norm", "Clip the gradient's L2 norm (0: off)");
+  override_option<uint64_t>(cmd, flags, "--seed", "seed", "Seed of every random stream (default 1)");
+  override_option<int>(cmd, flags, "--workers", "workers", "Data loader threads (default 2)");
+  override_option<int64_t>(cmd, flags, "--train-limit", "train_limit", "Use only the first N training images");
+  override_option<int64_t>(cmd, flags, "--test-limit", "test_limit", "Use only the first N test images");
+  override_option<std::string>(cmd, flags, "--out", "out_dir", "Folder of run folders (default runs)");
+  override_option<std::string>(cmd, flags, "--name", "run_name",
+                               "Run folder name (default <model>-<dataset>-seed<seed>)");
   cmd->add_flag(
       "--no-augment", [flags](int64_t) { flags->overrides["augment"] = false; }, "No random crop / flip");
   cmd->add_option_function<std::string>(

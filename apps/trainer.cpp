@@ -269,7 +269,14 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, nn::Modul
 json schedule_options(const TrainConfig& c) {
   if (!c.schedule.empty())
     return c.schedule;
-  return {{"name", "multistep"}, {"milestones", {c.epochs / 2, c.epochs * 3 / 4}}, {"gamma", 0.1}};
+  // Milestones at 50% and 75% of the run; a run too short to have them keeps a constant lr.
+  json milestones = json::array();
+  for (int64_t m : {c.epochs / 2, c.epochs * 3 / 4})
+    if (m > 0 && (milestones.empty() || milestones.back().get<int64_t>() < m))
+      milestones.push_back(m);
+  if (milestones.empty())
+    return {{"name", "constant"}};
+  return {{"name", "multistep"}, {"milestones", milestones}, {"gamma", 0.1}};
 }
 
 // The first `limit` examples of `dataset` (all when limit <= 0 or beyond its size).
