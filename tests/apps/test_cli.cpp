@@ -6,9 +6,13 @@
 #include <cmath>
 #include <numbers>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "apps/bench_rates.h"
+#include "apps/commands.h"
 #include "apps/spiral.h"
+#include "core/error.h"
 
 using namespace qnn;
 using namespace qnn::apps;
@@ -62,4 +66,16 @@ TEST_CASE("spiral: the same seed gives the same data, another seed other data") 
   const auto clean = make_spiral(5, 3, g4, /*noise=*/0.0f).x.to_vector<float>();
   const double t0 = std::atan2(clean[2 * 4], clean[2 * 4 + 1]), t1 = std::atan2(clean[2 * 9], clean[2 * 9 + 1]);
   CHECK(std::remainder(t1 - t0 - 4.0, 2 * std::numbers::pi) == doctest::Approx(0.0).epsilon(1e-5));
+}
+
+TEST_CASE("qnn train: flags reach the configuration") {
+  CLI::App app;
+  add_train_command(app);
+  // The configuration is checked before any data is read: the error shows the values the flags set.
+  std::vector<std::string> args = {"0", "train", "--epochs", "3", "--batch", "0", "--eval-batch", "7"};
+  std::vector<char*> argv;
+  for (std::string& a : args)
+    argv.push_back(a.data());
+  CHECK_THROWS_WITH_AS(app.parse(static_cast<int>(argv.size()), argv.data()),
+                       doctest::Contains("got epochs 3, batch 0, eval_batch 7"), Error);
 }
