@@ -55,21 +55,19 @@ void weight_grad_image(const float* src, const float* dyg, const ConvShape& s, c
     const int64_t cols = std::min<int64_t>(kNR, P - t * kNR);
     transpose_tile(dyg, P, Mg, t, cols, mw, dyt);
     const Runs& r = l.runs[t];
-    for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes) {
-      float* c = dwt + m0;
-      const bool two = mw - m0 >= 2 * kLanes;
-      if (r.len >= 16) {  // Col's rows read in place (8-wide runs cost more in accumulator traffic than a copy)
-        for (int64_t j = 0; j < kNR / r.len; ++j) {
+    if (r.len >= 16) {  // Col's rows read in place (8-wide runs cost more in accumulator traffic than a copy)
+      for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes)
+        for (int64_t j = 0; j < kNR / r.len; ++j)
           add_product<Layout::kOffsets>(Kg, r.len, {src + r.src + j * r.pitch, 0, l.koff.data()},
-                                        {dyt + j * r.len * mw + m0, mw}, c, mw, two);
-        }
-        continue;
-      }
-      for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
-        const int64_t k1 = std::min(Kg, k0 + l.kc);
-        im2col_tile(src, l, t, cols, k0, k1, s.SW, col);
-        add_product<Layout::kStrided>(k1 - k0, kNR, {col, kNR}, {dyt + m0, mw}, c + k0 * mw, mw, two);
-      }
+                                        {dyt + j * r.len * mw + m0, mw}, dwt + m0, mw, mw - m0 >= 2 * kLanes);
+      continue;
+    }
+    for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {  // each block of Col built once, for all output channels
+      const int64_t k1 = std::min(Kg, k0 + l.kc);
+      im2col_tile(src, l, t, cols, k0, k1, s.SW, col);
+      for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes)
+        add_product<Layout::kStrided>(k1 - k0, kNR, {col, kNR}, {dyt + m0, mw}, dwt + k0 * mw + m0, mw,
+                                      mw - m0 >= 2 * kLanes);
     }
   }
 }
