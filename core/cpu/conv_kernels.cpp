@@ -72,6 +72,29 @@ void weight_grad_image(const float* src, const float* dyg, const ConvShape& s, c
   }
 }
 
+// Output pixels per chunk of the stride-1 weight gradient: a chunk of dY^T (32 channels, 16 KiB)
+// stays in L1 while every row panel of Col passes over it.
+constexpr int64_t kGradCols = 128;
+int64_t grad_rows(const ConvShape& s) { return std::clamp<int64_t>(kGradCols / s.OW, 1, s.OH); }
+
+// The weight gradient of one image and group for stride 1 along W (output rows are contiguous
+// runs in the source planes), as weight_grad_image but with no im2col: Col's rows are read in
+// place, and the accumulators of dwt stay in registers over a chunk of whole output rows.
+void weight_grad_runs(const float* src, const float* dyg, const ConvShape& s, const Lowering& l, int64_t mw, float* dyt,
+                      float* dwt) {
+  const int64_t P = s.P(), Mg = s.Mg(), Kg = s.Kg(), pitch = s.SH * l.Wp, rows = grad_rows(s);
+  for (int64_t r0 = 0; r0 < s.OH; r0 += rows) {
+    const int64_t nr = std::min(rows, s.OH - r0);
+    conv::transpose_block(dyg + r0 * s.OW, P, Mg, nr * s.OW, mw, dyt);
+    for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes) {
+      if (mw - m0 >= 2 * kLanes)
+        conv::runs_product<2>(Kg, nr, s.OW, pitch, src + r0 * pitch, l.koff.data(), dyt + m0, mw, dwt + m0, mw);
+      else
+        conv::runs_product<1>(Kg, nr, s.OW, pitch, src + r0 * pitch, l.koff.data(), dyt + m0, mw, dwt + m0, mw);
+    }
+  }
+}
+
 // The input gradient of one image and group by col2im (any stride): Col = W^T dY one column
 // tile at a time, scattered onto the source planes `dplanes` (zeroed by the caller).
 void input_grad_image(const float* dyg, const float* wtpack, const ConvShape& s, const Lowering& l, float* dyt,
@@ -363,7 +386,9 @@ void weight_bias_grad(const float* x, const float* dy, const ConvShape& s, const
   const int64_t per = cp.per, chunks = cp.chunks, tiles = blocked ? cp.full.T : 1;  // column tiles at once
   const int64_t mw = round_up(std::max<int64_t>(Mg, 1), kLanes);
   const int64_t part_floats = slice(G * Kg * mw + s.M), col_floats = slice(tiles * l.kc * kNR);
-  const int64_t dyt_floats = slice(tiles * kNR * mw), planes_floats = padded ? slice(per * image_stride(s, l)) : 0;
+  const bool runs = !blocked && s.SW == 1;  // weight_grad_runs
+  const int64_t dyt_cols = runs ? std::max<int64_t>(kNR, grad_rows(s) * s.OW) : tiles * kNR;
+  const int64_t dyt_floats = slice(dyt_cols * mw), planes_floats = padded ? slice(per * image_stride(s, l)) : 0;
   const int64_t per_thread = part_floats + col_floats + dyt_floats + planes_floats;
   Scratch scratch(nthreads * per_thread);
   int team = 1;  // the threads that actually ran (and zeroed their partial sums)
@@ -377,7 +402,7 @@ void weight_bias_grad(const float* x, const float* dy, const ConvShape& s, const
     float* dyt = col + col_floats;
     float* planes = dyt + dyt_floats;
     std::fill(dwt, dwt + G * Kg * mw + s.M, 0.0f);
-    std::fill(dyt, dyt + tiles * kNR * mw, 0.0f);  // its columns past Mg stay zero
+    std::fill(dyt, dyt + dyt_cols * mw, 0.0f);  // its columns past Mg stay zero
     std::fill(planes, planes + planes_floats, 0.0f);
 #pragma omp for schedule(static)
     for (int64_t c = 0; c < chunks; ++c) {
@@ -402,8 +427,11 @@ void weight_bias_grad(const float* x, const float* dy, const ConvShape& s, const
                               dwt + g * Kg * mw);
         } else {
           const bool next = g + 1 < G || n0 + 1 < s.N;
-          weight_grad_image(source_planes(xg, s, l, planes), dyg, s, l, mw, dyt, col, dwt + g * Kg * mw,
-                            next ? xg + Cg * s.H * s.W : nullptr, next ? dyg + Mg * P : nullptr);
+          if (runs)
+            weight_grad_runs(source_planes(xg, s, l, planes), dyg, s, l, mw, dyt, dwt + g * Kg * mw);
+          else
+            weight_grad_image(source_planes(xg, s, l, planes), dyg, s, l, mw, dyt, col, dwt + g * Kg * mw,
+                              next ? xg + Cg * s.H * s.W : nullptr, next ? dyg + Mg * P : nullptr);
         }
       }
     }
