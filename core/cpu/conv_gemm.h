@@ -176,17 +176,13 @@ void kernel_runs(int64_t runs, int64_t len, int64_t pitch, const float* p, const
       store(c + r * ldc + v * kLanes, acc[r][v]);
 }
 
-// kernel_runs for any number of rows: full kMR-row kernels (16 with one vector per row under
-// AVX-512), then one for the rest.
+// kernel_runs for any number of rows: full kMR-row kernels, then one for the rest. (No 16-row
+// kernel for one vector per row: its 16 row pointers spill to vector registers, and moving them
+// back takes the FMA ports.)
 template <int NV>
 void runs_product(int64_t rows, int64_t runs, int64_t len, int64_t pitch, const float* p, const int64_t* off,
                   const float* b, int64_t ldb, float* c, int64_t ldc) {
   int64_t r0 = 0;
-#if defined(__AVX512F__)
-  if constexpr (NV == 1)
-    for (; rows - r0 >= 16; r0 += 16)
-      kernel_runs<16, 1>(runs, len, pitch, p, off + r0, b, ldb, c + r0 * ldc, ldc);
-#endif
   for (; r0 < rows; r0 += kMR) {
     const int64_t* o = off + r0;
     float* cr = c + r0 * ldc;
