@@ -149,21 +149,31 @@ void kernel_runs(int64_t runs, int64_t len, int64_t pitch, const float* p, const
 #pragma GCC unroll 2
     for (int v = 0; v < NV; ++v)
       acc[r][v] = load(c + r * ldc + v * kLanes);
+  // Two vectors per row: one moving pointer q and the rows' offsets in registers, each tap q[o[r]]
+  // (a broadcast with base + index addressing), so a step costs one pointer increment, not one
+  // per row. One vector per row: the broadcasts fold into the FMAs, where an indexed address
+  // would split each into two uops, so the rows keep their own pointers.
+  int64_t o[R];
   const float* arow[R];
 #pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
+  for (int r = 0; r < R; ++r) {
+    o[r] = off[r];
     arow[r] = p + off[r];
+  }
   for (int64_t j = 0; j < runs; ++j) {
+    const float* q = p + j * pitch;
     for (int64_t i = 0; i < len; ++i, b += ldb) {
       Vec bv[NV];
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v)
         bv[v] = load(b + v * kLanes);
 #pragma GCC unroll 16
-      for (int r = 0; r < R; ++r)
+      for (int r = 0; r < R; ++r) {
+        const float ar = NV == 1 ? arow[r][i] : q[i + o[r]];
 #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v)
-          acc[r][v] += arow[r][i] * bv[v];
+          acc[r][v] += ar * bv[v];
+      }
     }
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r)
