@@ -191,7 +191,7 @@ void forward_blocked(const float* x, const float* apack, const float* bias, cons
     float* col = planes + planes_floats;  // [tile][kc][kNR]
     float* out = col + col_floats;        // [tile][panel_rows][kNR]: the chunk's output, cut into y at the end
     std::fill(planes, planes + planes_floats, 0.0f);
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait  // the region's end is the barrier
     for (int64_t c = 0; c < cp.chunks; ++c) {
       const int64_t n0 = c * cp.per, nb = std::min(cp.per, s.N - n0);
       const Lowering& lc = cp.of(nb);
@@ -264,13 +264,10 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
   const int64_t plane_floats = Cg * l.Hp * l.Wp, panel_rows = round_up(Mg, kMR);
   const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
   Scratch apack(G * panel_rows * Kg);  // the weight in panels of kMR output channels
-  // Packed by all the threads: on two cores a serial pack of a 64 x 576 weight is a few % of a call.
-#pragma omp parallel for num_threads(nthreads) schedule(static)
-  for (int64_t gp = 0; gp < G * panel_rows / kMR; ++gp) {
-    const int64_t g = gp / (panel_rows / kMR), r0 = gp % (panel_rows / kMR) * kMR;
-    conv::pack_panels(w + (g * Mg + r0) * Kg, std::min<int64_t>(kMR, Mg - r0), Kg, Kg, 1,
-                      apack.data() + g * panel_rows * Kg + r0 * Kg);
-  }
+  // Packed serially: a parallel region of its own costs more than it saves when other processes
+  // share the cores (each fork and join can wait for a descheduled thread).
+  for (int64_t g = 0; g < G; ++g)
+    conv::pack_panels(w + g * Mg * Kg, Mg, Kg, Kg, 1, apack.data() + g * panel_rows * Kg);
   if (use_blocked(s))
     return forward_blocked(x, apack.data(), bias, s, l, y);
 
@@ -284,7 +281,7 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
     float* planes = tile_out + out_floats;
     if (padded)
       std::fill(planes, planes + plane_floats, 0.0f);
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait  // the region's end is the barrier
     for (int64_t n = 0; n < s.N; ++n)
       for (int64_t g = 0; g < G; ++g) {
         const float* src = source_planes(x + (n * s.C + g * Cg) * s.H * s.W, s, l, planes);
@@ -333,7 +330,6 @@ void input_grad(const float* w, const float* dy, const ConvShape& s, const Lower
   if (s.SH == 1 && s.SW == 1 && PH2 >= 0 && PW2 >= 0) {
     Scratch flipped(s.C * Mg * s.KH * s.KW);  // [C, Mg, KH, KW]: w[g * Mg + m][c][KH-1-kh][KW-1-kw]
     float* f = flipped.data();
-#pragma omp parallel for num_threads(nthreads) collapse(2) schedule(static)
     for (int64_t g = 0; g < G; ++g)
       for (int64_t c = 0; c < Cg; ++c)
         for (int64_t m = 0; m < Mg; ++m)
@@ -365,7 +361,7 @@ void input_grad(const float* w, const float* dy, const ConvShape& s, const Lower
       float* col = scratch.data() + omp_get_thread_num() * per_thread;
       float* dyt = col + col_floats;
       float* dplanes = dyt + dyt_floats;
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait  // the region's end is the barrier
       for (int64_t n = 0; n < s.N; ++n)
         for (int64_t g = 0; g < G; ++g) {
           float* dxg = dx + (n * s.C + g * Cg) * s.H * s.W;
@@ -442,9 +438,10 @@ void weight_bias_grad(const float* x, const float* dy, const ConvShape& s, const
       }
     }
     // The partial sums added up in thread order by all the threads (a serial sum of two 64 x 576
-    // partials is several % of a call on two cores); after the loop's barrier every part is done.
+    // partials is several % of a call on two cores); after the loop's barrier every part is done,
+    // and the region's end is the only other wait (no barrier of its own: nowait).
     if (dw)
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
       for (int64_t gk = 0; gk < G * Kg; ++gk) {
         const int64_t g = gk / Kg, k = gk % Kg;
         for (int t = 0; t < team; ++t) {
