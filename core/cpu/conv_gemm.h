@@ -135,6 +135,89 @@ void rows_product(int64_t rows, int64_t inner, Operand a, Operand b, float* c, i
   }
 }
 
+// The weight-gradient update with Col's rows read in place from the source planes: for the rows
+// r < R of the column matrix (taps at p + off[r]) and `runs` runs of `len` pixels, run j starting
+// `pitch` floats after run j - 1 (output rows, stride 1), C[r][0..NV * kLanes) += sum over the
+// run pixels i of Col(r, i) * B[i][..] (B row i at b + i * ldb). The accumulators stay in
+// registers over all the runs, so C is loaded and stored once per call, not once per run.
+template <int R, int NV>
+void kernel_runs(int64_t runs, int64_t len, int64_t pitch, const float* p, const int64_t* off, const float* b,
+                 int64_t ldb, float* c, int64_t ldc) {
+  Vec acc[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      acc[r][v] = load(c + r * ldc + v * kLanes);
+  // Two vectors per row: one moving pointer q and the rows' offsets in registers, each tap q[o[r]]
+  // (a broadcast with base + index addressing), so a step costs one pointer increment, not one
+  // per row. One vector per row: the broadcasts fold into the FMAs, where an indexed address
+  // would split each into two uops, so the rows keep their own pointers.
+  int64_t o[R];
+  const float* arow[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    o[r] = off[r];
+    arow[r] = p + off[r];
+  }
+  for (int64_t j = 0; j < runs; ++j) {
+    const float* q = p + j * pitch;
+    for (int64_t i = 0; i < len; ++i, b += ldb) {
+      Vec bv[NV];
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v)
+        bv[v] = load(b + v * kLanes);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const float ar = NV == 1 ? arow[r][i] : q[i + o[r]];
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+          acc[r][v] += ar * bv[v];
+      }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r)
+      arow[r] += pitch;
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      store(c + r * ldc + v * kLanes, acc[r][v]);
+}
+
+// kernel_runs for any number of rows: full kMR-row kernels, then one for the rest. (No 16-row
+// kernel for one vector per row: its 16 row pointers spill to vector registers, and moving them
+// back takes the FMA ports.)
+template <int NV>
+void runs_product(int64_t rows, int64_t runs, int64_t len, int64_t pitch, const float* p, const int64_t* off,
+                  const float* b, int64_t ldb, float* c, int64_t ldc) {
+  int64_t r0 = 0;
+  for (; r0 < rows; r0 += kMR) {
+    const int64_t* o = off + r0;
+    float* cr = c + r0 * ldc;
+    switch (rows - r0 < kMR ? rows - r0 : kMR) {
+#define QNN_CONV_RUNS_CASE(R)                                    \
+  case R:                                                        \
+    kernel_runs<R, NV>(runs, len, pitch, p, o, b, ldb, cr, ldc); \
+    break;
+      QNN_CONV_RUNS_CASE(1)
+      QNN_CONV_RUNS_CASE(2)
+      QNN_CONV_RUNS_CASE(3)
+      QNN_CONV_RUNS_CASE(4)
+      QNN_CONV_RUNS_CASE(5)
+      QNN_CONV_RUNS_CASE(6)
+#if defined(__AVX512F__)
+      QNN_CONV_RUNS_CASE(7)
+      QNN_CONV_RUNS_CASE(8)
+#endif
+#undef QNN_CONV_RUNS_CASE
+      default:
+        break;
+    }
+  }
+}
+
 // Packs `rows` x `inner` of a strided matrix (element (r, i) at m[r * row_stride + i * col_stride])
 // into panels of kMR rows, out[(r0 + 0..kMR) panel][i][r], zero-filling the last panel.
 inline void pack_panels(const float* m, int64_t rows, int64_t inner, int64_t row_stride, int64_t col_stride,

@@ -55,21 +55,42 @@ void weight_grad_image(const float* src, const float* dyg, const ConvShape& s, c
     const int64_t cols = std::min<int64_t>(kNR, P - t * kNR);
     transpose_tile(dyg, P, Mg, t, cols, mw, dyt);
     const Runs& r = l.runs[t];
-    for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes) {
-      float* c = dwt + m0;
-      const bool two = mw - m0 >= 2 * kLanes;
-      if (r.len >= 16) {  // Col's rows read in place (8-wide runs cost more in accumulator traffic than a copy)
-        for (int64_t j = 0; j < kNR / r.len; ++j) {
+    if (r.len >= 16) {  // Col's rows read in place (8-wide runs cost more in accumulator traffic than a copy)
+      for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes)
+        for (int64_t j = 0; j < kNR / r.len; ++j)
           add_product<Layout::kOffsets>(Kg, r.len, {src + r.src + j * r.pitch, 0, l.koff.data()},
-                                        {dyt + j * r.len * mw + m0, mw}, c, mw, two);
-        }
-        continue;
-      }
-      for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {
-        const int64_t k1 = std::min(Kg, k0 + l.kc);
-        im2col_tile(src, l, t, cols, k0, k1, s.SW, col);
-        add_product<Layout::kStrided>(k1 - k0, kNR, {col, kNR}, {dyt + m0, mw}, c + k0 * mw, mw, two);
-      }
+                                        {dyt + j * r.len * mw + m0, mw}, dwt + m0, mw, mw - m0 >= 2 * kLanes);
+      continue;
+    }
+    for (int64_t k0 = 0; k0 < Kg; k0 += l.kc) {  // each block of Col built once, for all output channels
+      const int64_t k1 = std::min(Kg, k0 + l.kc);
+      im2col_tile(src, l, t, cols, k0, k1, s.SW, col);
+      for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes)
+        add_product<Layout::kStrided>(k1 - k0, kNR, {col, kNR}, {dyt + m0, mw}, dwt + k0 * mw + m0, mw,
+                                      mw - m0 >= 2 * kLanes);
+    }
+  }
+}
+
+// Output pixels per chunk of the stride-1 weight gradient: a chunk of dY^T (32 channels, 16 KiB)
+// stays in L1 while every row panel of Col passes over it.
+constexpr int64_t kGradCols = 128;
+int64_t grad_rows(const ConvShape& s) { return std::clamp<int64_t>(kGradCols / s.OW, 1, s.OH); }
+
+// The weight gradient of one image and group for stride 1 along W (output rows are contiguous
+// runs in the source planes), as weight_grad_image but with no im2col: Col's rows are read in
+// place, and the accumulators of dwt stay in registers over a chunk of whole output rows.
+void weight_grad_runs(const float* src, const float* dyg, const ConvShape& s, const Lowering& l, int64_t mw, float* dyt,
+                      float* dwt) {
+  const int64_t P = s.P(), Mg = s.Mg(), Kg = s.Kg(), pitch = s.SH * l.Wp, rows = grad_rows(s);
+  for (int64_t r0 = 0; r0 < s.OH; r0 += rows) {
+    const int64_t nr = std::min(rows, s.OH - r0);
+    conv::transpose_block(dyg + r0 * s.OW, P, Mg, nr * s.OW, mw, dyt);
+    for (int64_t m0 = 0; m0 < mw; m0 += 2 * kLanes) {
+      if (mw - m0 >= 2 * kLanes)
+        conv::runs_product<2>(Kg, nr, s.OW, pitch, src + r0 * pitch, l.koff.data(), dyt + m0, mw, dwt + m0, mw);
+      else
+        conv::runs_product<1>(Kg, nr, s.OW, pitch, src + r0 * pitch, l.koff.data(), dyt + m0, mw, dwt + m0, mw);
     }
   }
 }
@@ -170,7 +191,7 @@ void forward_blocked(const float* x, const float* apack, const float* bias, cons
     float* col = planes + planes_floats;  // [tile][kc][kNR]
     float* out = col + col_floats;        // [tile][panel_rows][kNR]: the chunk's output, cut into y at the end
     std::fill(planes, planes + planes_floats, 0.0f);
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait  // the region's end is the barrier
     for (int64_t c = 0; c < cp.chunks; ++c) {
       const int64_t n0 = c * cp.per, nb = std::min(cp.per, s.N - n0);
       const Lowering& lc = cp.of(nb);
@@ -241,13 +262,15 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
   const Lowering l = plan_lowering(s);
   const bool padded = s.PH > 0 || s.PW > 0;
   const int64_t plane_floats = Cg * l.Hp * l.Wp, panel_rows = round_up(Mg, kMR);
+  const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
   Scratch apack(G * panel_rows * Kg);  // the weight in panels of kMR output channels
+  // Packed serially: a parallel region of its own costs more than it saves when other processes
+  // share the cores (each fork and join can wait for a descheduled thread).
   for (int64_t g = 0; g < G; ++g)
     conv::pack_panels(w + g * Mg * Kg, Mg, Kg, Kg, 1, apack.data() + g * panel_rows * Kg);
   if (use_blocked(s))
     return forward_blocked(x, apack.data(), bias, s, l, y);
 
-  const int nthreads = threads_for(2.0 * s.N * s.M * P * Kg);
   const int64_t col_floats = slice(l.kc * kNR), out_floats = slice(panel_rows * kNR);
   const int64_t per_thread = col_floats + out_floats + (padded ? slice(plane_floats) : 0);
   Scratch scratch(nthreads * per_thread);
@@ -258,7 +281,7 @@ void conv2d_forward(const float* x, const float* w, const float* bias, const Con
     float* planes = tile_out + out_floats;
     if (padded)
       std::fill(planes, planes + plane_floats, 0.0f);
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait  // the region's end is the barrier
     for (int64_t n = 0; n < s.N; ++n)
       for (int64_t g = 0; g < G; ++g) {
         const float* src = source_planes(x + (n * s.C + g * Cg) * s.H * s.W, s, l, planes);
@@ -338,7 +361,7 @@ void input_grad(const float* w, const float* dy, const ConvShape& s, const Lower
       float* col = scratch.data() + omp_get_thread_num() * per_thread;
       float* dyt = col + col_floats;
       float* dplanes = dyt + dyt_floats;
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait  // the region's end is the barrier
       for (int64_t n = 0; n < s.N; ++n)
         for (int64_t g = 0; g < G; ++g) {
           float* dxg = dx + (n * s.C + g * Cg) * s.H * s.W;
@@ -365,7 +388,9 @@ void weight_bias_grad(const float* x, const float* dy, const ConvShape& s, const
   const int64_t per = cp.per, chunks = cp.chunks, tiles = blocked ? cp.full.T : 1;  // column tiles at once
   const int64_t mw = round_up(std::max<int64_t>(Mg, 1), kLanes);
   const int64_t part_floats = slice(G * Kg * mw + s.M), col_floats = slice(tiles * l.kc * kNR);
-  const int64_t dyt_floats = slice(tiles * kNR * mw), planes_floats = padded ? slice(per * image_stride(s, l)) : 0;
+  const bool runs = !blocked && s.SW == 1;  // weight_grad_runs
+  const int64_t dyt_cols = runs ? std::max<int64_t>(kNR, grad_rows(s) * s.OW) : tiles * kNR;
+  const int64_t dyt_floats = slice(dyt_cols * mw), planes_floats = padded ? slice(per * image_stride(s, l)) : 0;
   const int64_t per_thread = part_floats + col_floats + dyt_floats + planes_floats;
   Scratch scratch(nthreads * per_thread);
   int team = 1;  // the threads that actually ran (and zeroed their partial sums)
@@ -379,7 +404,7 @@ void weight_bias_grad(const float* x, const float* dy, const ConvShape& s, const
     float* dyt = col + col_floats;
     float* planes = dyt + dyt_floats;
     std::fill(dwt, dwt + G * Kg * mw + s.M, 0.0f);
-    std::fill(dyt, dyt + tiles * kNR * mw, 0.0f);  // its columns past Mg stay zero
+    std::fill(dyt, dyt + dyt_cols * mw, 0.0f);  // its columns past Mg stay zero
     std::fill(planes, planes + planes_floats, 0.0f);
 #pragma omp for schedule(static)
     for (int64_t c = 0; c < chunks; ++c) {
@@ -404,23 +429,32 @@ void weight_bias_grad(const float* x, const float* dy, const ConvShape& s, const
                               dwt + g * Kg * mw);
         } else {
           const bool next = g + 1 < G || n0 + 1 < s.N;
-          weight_grad_image(source_planes(xg, s, l, planes), dyg, s, l, mw, dyt, col, dwt + g * Kg * mw,
-                            next ? xg + Cg * s.H * s.W : nullptr, next ? dyg + Mg * P : nullptr);
+          if (runs)
+            weight_grad_runs(source_planes(xg, s, l, planes), dyg, s, l, mw, dyt, dwt + g * Kg * mw);
+          else
+            weight_grad_image(source_planes(xg, s, l, planes), dyg, s, l, mw, dyt, col, dwt + g * Kg * mw,
+                              next ? xg + Cg * s.H * s.W : nullptr, next ? dyg + Mg * P : nullptr);
         }
       }
     }
-  }
-  for (int t = 0; t < team; ++t) {
-    const float* dwt = scratch.data() + t * per_thread;
+    // The partial sums added up in thread order by all the threads (a serial sum of two 64 x 576
+    // partials is several % of a call on two cores); after the loop's barrier every part is done,
+    // and the region's end is the only other wait (no barrier of its own: nowait).
     if (dw)
-      for (int64_t g = 0; g < G; ++g)
-        for (int64_t m = 0; m < Mg; ++m)
-          for (int64_t k = 0; k < Kg; ++k)
-            dw[(g * Mg + m) * Kg + k] += dwt[(g * Kg + k) * mw + m];
-    if (db)
-      for (int64_t m = 0; m < s.M; ++m)
-        db[m] += dwt[G * Kg * mw + m];
+#pragma omp for schedule(static) nowait
+      for (int64_t gk = 0; gk < G * Kg; ++gk) {
+        const int64_t g = gk / Kg, k = gk % Kg;
+        for (int t = 0; t < team; ++t) {
+          const float* part = scratch.data() + t * per_thread + gk * mw;
+          for (int64_t m = 0; m < Mg; ++m)
+            dw[(g * Mg + m) * Kg + k] += part[m];
+        }
+      }
   }
+  if (db)
+    for (int t = 0; t < team; ++t)
+      for (int64_t m = 0; m < s.M; ++m)
+        db[m] += scratch.data()[t * per_thread + G * Kg * mw + m];
 }
 
 }  // namespace
