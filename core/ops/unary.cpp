@@ -4,6 +4,7 @@
 
 #include "core/autograd.h"
 #include "core/cpu/binary_loop.h"
+#include "core/cpu/gelu_erf.h"
 #include "core/creation.h"
 
 namespace qnn {
@@ -118,12 +119,12 @@ Tensor relu(const Tensor& x) {
 
 Tensor gelu(const Tensor& x) {
   // gelu(x) = x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2.
-  Tensor y = cpu::unary_op("gelu", x, [](float v) { return 0.5f * v * (1.0f + std::erf(v * kInvSqrt2)); });
+  Tensor y = cpu::unary_op("gelu", x, [](float v) { return 0.5f * v * (1.0f + cpu::erf_for_gelu(v * kInvSqrt2)); });
   // d/dx = Phi(x) + x phi(x), phi the standard normal density.
   record("gelu", y, {x}, [x = x.detach()](const Tensor& g) {
     return std::vector<Tensor>{grad_from("gelu_backward", g, x, [](float gv, float xv) {
-      const float cdf = 0.5f * (1.0f + std::erf(xv * kInvSqrt2));
-      const float pdf = kInvSqrt2Pi * std::exp(-0.5f * xv * xv);
+      const float cdf = 0.5f * (1.0f + cpu::erf_for_gelu(xv * kInvSqrt2));
+      const float pdf = kInvSqrt2Pi * cpu::fast_exp(-0.5f * xv * xv);
       return gv * (cdf + xv * pdf);
     })};
   });
