@@ -19,7 +19,9 @@ std::string blas_kernel();  // openblas_get_corename(), e.g. "Haswell"
 // reads OPENBLAS_CORETYPE only when it is loaded, so the fix is to set it and start again:
 // programs call this first thing in main. When OPENBLAS_CORETYPE is unset, the kernel OpenBLAS
 // chose is such a fallback and the CPU has AVX-512F (-> SkylakeX) or AVX2+FMA (-> Haswell), it
-// sets the variable and re-executes /proc/self/exe with the same arguments; otherwise it returns.
+// sets the variable. It also sets GOMP_SPINCOUNT=10000 when neither it nor OMP_WAIT_POLICY is set
+// (libgomp's default spinning halves DeiT-Ti's speed here). When it set anything, it re-executes
+// /proc/self/exe with the same arguments (the libraries read these variables when loaded).
 void use_fast_blas_kernel(char** argv);
 
 }  // namespace qnn
