@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/ops.h"
+#include "tests/golden.h"
 #include "tests/gradcheck.h"
 
 using namespace qnn;
@@ -16,20 +17,11 @@ using qnn::testing::gradcheck;
 using qnn::testing::GradcheckOptions;
 using qnn::testing::leaf;
 
+using qnn::testing::tensor_of;
+
 namespace {
 
-const nlohmann::json& golden() {
-  static const nlohmann::json data = [] {
-    std::ifstream in(std::string(QNN_TEST_DATA_DIR) + "/conv.json");
-    REQUIRE_MESSAGE(in.good(), "missing tests/data/conv.json (run tests/tools/gen_conv.py)");
-    return nlohmann::json::parse(in);
-  }();
-  return data;
-}
-
-Tensor tensor_of(const nlohmann::json& values, const Shape& shape) {
-  return from_vector<float>(values.get<std::vector<float>>(), shape);
-}
+const nlohmann::json& golden() { return qnn::testing::golden_file("conv.json"); }
 
 void check_close(const std::vector<float>& got, const std::vector<double>& want, double tol = 1e-4) {
   REQUIRE(got.size() == want.size());

@@ -12,6 +12,7 @@
 
 #include "core/cpu/softmax_kernels.h"
 #include "core/ops.h"
+#include "tests/golden.h"
 #include "tests/gradcheck.h"
 
 using namespace qnn;
@@ -19,20 +20,11 @@ using qnn::testing::gradcheck;
 using qnn::testing::GradcheckOptions;
 using qnn::testing::leaf;
 
+using qnn::testing::tensor_of;
+
 namespace {
 
-const nlohmann::json& golden() {
-  static const nlohmann::json data = [] {
-    std::ifstream in(std::string(QNN_TEST_DATA_DIR) + "/reduce_loss.json");
-    REQUIRE_MESSAGE(in.good(), "missing tests/data/reduce_loss.json (run tests/tools/gen_reduce_loss.py)");
-    return nlohmann::json::parse(in);
-  }();
-  return data;
-}
-
-Tensor tensor_of(const nlohmann::json& values, const Shape& shape) {
-  return from_vector<float>(values.get<std::vector<float>>(), shape);
-}
+const nlohmann::json& golden() { return qnn::testing::golden_file("reduce_loss.json"); }
 
 void check_close(const std::vector<float>& got, const std::vector<float>& want, double tol) {
   REQUIRE(got.size() == want.size());

@@ -17,6 +17,7 @@
 
 #include "core/ops.h"
 #include "nn/nn.h"
+#include "tests/golden.h"
 #include "tests/nn/module_gradcheck.h"
 
 using namespace qnn;
@@ -25,14 +26,7 @@ using qnn::testing::module_gradcheck;
 
 namespace {
 
-const nlohmann::json& golden() {
-  static const nlohmann::json data = [] {
-    std::ifstream in(std::string(QNN_TEST_DATA_DIR) + "/nn.json");
-    REQUIRE_MESSAGE(in.good(), "missing tests/data/nn.json (run tests/tools/gen_nn.py)");
-    return nlohmann::json::parse(in);
-  }();
-  return data;
-}
+const nlohmann::json& golden() { return qnn::testing::golden_file("nn.json"); }
 
 // The closed-form weights of tests/tools/gen_nn.py's formula(): entry k of the state_dict.
 Tensor formula_value(const std::string& name, size_t k, const Shape& shape) {

@@ -11,6 +11,7 @@
 
 #include "core/ops.h"
 #include "nn/nn.h"
+#include "tests/golden.h"
 #include "tests/nn/module_gradcheck.h"
 
 using namespace qnn;
@@ -19,14 +20,7 @@ using qnn::testing::module_gradcheck;
 
 namespace {
 
-const nlohmann::json& golden() {
-  static const nlohmann::json data = [] {
-    std::ifstream in(std::string(QNN_TEST_DATA_DIR) + "/resnet_imagenet.json");
-    REQUIRE_MESSAGE(in.good(), "missing tests/data/resnet_imagenet.json (run tests/tools/gen_resnet_imagenet.py)");
-    return nlohmann::json::parse(in);
-  }();
-  return data;
-}
+const nlohmann::json& golden() { return qnn::testing::golden_file("resnet_imagenet.json"); }
 
 // gen_resnet_imagenet.py's hash_uniform(): a splitmix64-style mix of (i, k) to [-1, 1), exact in
 // integers on both sides.

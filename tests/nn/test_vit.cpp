@@ -13,6 +13,7 @@
 
 #include "core/ops.h"
 #include "nn/nn.h"
+#include "tests/golden.h"
 #include "tests/nn/module_gradcheck.h"
 
 using namespace qnn;
@@ -21,14 +22,7 @@ using qnn::testing::module_gradcheck;
 
 namespace {
 
-const nlohmann::json& golden() {
-  static const nlohmann::json data = [] {
-    std::ifstream in(std::string(QNN_TEST_DATA_DIR) + "/vit.json");
-    REQUIRE_MESSAGE(in.good(), "missing tests/data/vit.json (run tests/tools/gen_vit.py)");
-    return nlohmann::json::parse(in);
-  }();
-  return data;
-}
+const nlohmann::json& golden() { return qnn::testing::golden_file("vit.json"); }
 
 // gen_vit.py's formula(): entry k of the state_dict.
 Tensor formula_value(const std::string& name, size_t k, const Shape& shape) {
