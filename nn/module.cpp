@@ -68,11 +68,12 @@ std::string join(const std::string& prefix, const std::string& name) {
 }
 }  // namespace
 
-StateDict Module::named_parameters(bool recurse) const {
+// Entries of one kind (parameters_ or buffers_), depth first, each tensor listed once.
+StateDict Module::named_entries(std::vector<Entry> Module::*kind, bool recurse) const {
   StateDict out;
   std::unordered_set<const TensorImpl*> seen;
   auto visit = [&](auto& self, const Module& m, const std::string& prefix) -> void {
-    for (const Entry& e : m.parameters_)
+    for (const Entry& e : m.*kind)
       if (seen.insert(e.tensor.impl()).second)
         out.emplace_back(join(prefix, e.name), e.tensor);
     if (recurse)
@@ -82,6 +83,8 @@ StateDict Module::named_parameters(bool recurse) const {
   visit(visit, *this, "");
   return out;
 }
+
+StateDict Module::named_parameters(bool recurse) const { return named_entries(&Module::parameters_, recurse); }
 
 std::vector<Tensor> Module::parameters(bool recurse) const {
   std::vector<Tensor> out;
@@ -90,20 +93,7 @@ std::vector<Tensor> Module::parameters(bool recurse) const {
   return out;
 }
 
-StateDict Module::named_buffers(bool recurse) const {
-  StateDict out;
-  std::unordered_set<const TensorImpl*> seen;
-  auto visit = [&](auto& self, const Module& m, const std::string& prefix) -> void {
-    for (const Entry& e : m.buffers_)
-      if (seen.insert(e.tensor.impl()).second)
-        out.emplace_back(join(prefix, e.name), e.tensor);
-    if (recurse)
-      for (const auto& [name, child] : m.children_)
-        self(self, *child, join(prefix, name));
-  };
-  visit(visit, *this, "");
-  return out;
-}
+StateDict Module::named_buffers(bool recurse) const { return named_entries(&Module::buffers_, recurse); }
 
 std::vector<Tensor> Module::buffers(bool recurse) const {
   std::vector<Tensor> out;

@@ -117,6 +117,7 @@ class Module : public std::enable_shared_from_this<Module> {
     Tensor tensor;
     bool persistent = true;
   };
+  StateDict named_entries(std::vector<Entry> Module::*kind, bool recurse) const;
   void check_new_name(const std::string& name, const char* what) const;
   void add_child(const std::string& name, std::shared_ptr<Module> module);
   void collect_state(const std::string& prefix, StateDict& out) const;
