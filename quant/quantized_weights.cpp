@@ -1,0 +1,172 @@
+#include "quant/quantized_weights.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/creation.h"
+#include "core/error.h"
+#include "core/io/safetensors.h"
+
+namespace qnn::quant {
+
+namespace {
+
+constexpr const char* kMetadataKey = "qnn_quantized";
+
+const Tensor& find_tensor(const nn::StateDict& state, const std::string& name) {
+  for (const auto& [key, tensor] : state)
+    if (key == name)
+      return tensor;
+  throw Error("save_quantized: weight '" + name + "' is not in the model's state");
+}
+
+int max_bits(const std::vector<Alphabet>& alphabets) {
+  int bits = 1;
+  for (const auto& a : alphabets)
+    bits = std::max(bits, a.bits_per_code());
+  return bits;
+}
+
+int max_levels(const std::vector<Alphabet>& alphabets) {
+  int n = 1;
+  for (const auto& a : alphabets)
+    n = std::max(n, a.size());
+  return n;
+}
+
+// Appends `bits` low bits of `code` at bit position `pos` of `bytes`.
+void put_bits(std::vector<uint8_t>& bytes, int64_t pos, uint32_t code, int bits) {
+  for (int b = 0; b < bits; ++b, ++pos)
+    if (code >> b & 1u)
+      bytes[pos / 8] |= static_cast<uint8_t>(1u << (pos % 8));
+}
+
+uint32_t get_bits(const uint8_t* bytes, int64_t pos, int bits) {
+  uint32_t code = 0;
+  for (int b = 0; b < bits; ++b, ++pos)
+    code |= static_cast<uint32_t>(bytes[pos / 8] >> (pos % 8) & 1u) << b;
+  return code;
+}
+
+}  // namespace
+
+int64_t packed_code_bytes(int64_t numel, int bits_per_code) { return (numel * bits_per_code + 7) / 8; }
+
+bool is_quantized(const std::map<std::string, std::string>& metadata) { return metadata.count(kMetadataKey) > 0; }
+
+void save_quantized(const std::string& path, const nn::StateDict& state, const std::vector<QuantizedParam>& quantized,
+                    std::map<std::string, std::string> metadata) {
+  nlohmann::json index = nlohmann::json::object();
+  std::map<std::string, std::pair<Tensor, Tensor>> encoded;  // name -> (codes, levels)
+  for (const auto& param : quantized) {
+    const Tensor weight = find_tensor(state, param.name).contiguous().to(DType::Float32);
+    const int64_t groups = static_cast<int64_t>(param.alphabets.size());
+    QNN_CHECK(groups == 1 || (weight.dim() >= 1 && groups == weight.size(0)), "save_quantized",
+              "weight '" << param.name << "' has " << groups << " alphabets (expected 1 or one per row, "
+                         << (weight.dim() >= 1 ? weight.size(0) : 1) << ")");
+    const int bits = max_bits(param.alphabets), width = max_levels(param.alphabets);
+    const int64_t numel = weight.numel(), per_group = numel / groups;
+    std::vector<uint8_t> bytes(packed_code_bytes(numel, bits), 0);
+    const float* w = weight.data<float>();
+    for (int64_t i = 0; i < numel; ++i) {
+      const Alphabet& alphabet = param.alphabets[i / per_group];
+      const int code = alphabet.index_of(w[i]);
+      QNN_CHECK(code >= 0, "save_quantized",
+                "weight '" << param.name << "' element " << i << " = " << w[i] << " is not a level of its alphabet "
+                           << alphabet.describe() << " (expected an exactly quantized model)");
+      put_bits(bytes, i * bits, static_cast<uint32_t>(code), bits);
+    }
+    // Levels table [groups, width]; a shorter alphabet is padded with its largest level (never
+    // addressed: its codes are < its own size).
+    std::vector<float> table;
+    for (const auto& a : param.alphabets)
+      for (int j = 0; j < width; ++j)
+        table.push_back(a.levels()[std::min(j, a.size() - 1)]);
+    Tensor codes = Tensor::empty({static_cast<int64_t>(bytes.size())}, DType::UInt8);
+    std::copy(bytes.begin(), bytes.end(), codes.data<uint8_t>());
+    encoded[param.name] = {codes, from_vector(table, {groups, static_cast<int64_t>(width)})};
+    index[param.name] = {{"shape", weight.shape()},
+                         {"groups", groups},
+                         {"levels", width},
+                         {"bits_per_code", bits},
+                         {"alphabet", param.alphabets.front().describe()}};
+  }
+  std::vector<std::pair<std::string, Tensor>> tensors;
+  for (const auto& [name, tensor] : state) {
+    auto it = encoded.find(name);
+    if (it == encoded.end()) {
+      tensors.emplace_back(name, tensor);
+    } else {
+      tensors.emplace_back(name + ".codes", it->second.first);
+      tensors.emplace_back(name + ".levels", it->second.second);
+    }
+  }
+  metadata[kMetadataKey] = index.dump();
+  save_safetensors(path, tensors, metadata);
+}
+
+QuantizedFile load_quantized(const std::string& path) {
+  SafetensorsFile file = load_safetensors(path);
+  auto meta = file.metadata.find(kMetadataKey);
+  QNN_CHECK(meta != file.metadata.end(), "load_quantized",
+            path << " has no '" << kMetadataKey << "' metadata (expected a file written by qnn ptq or qnn qat)");
+  nlohmann::json index;
+  try {
+    index = nlohmann::json::parse(meta->second);
+  } catch (const std::exception& e) {
+    throw Error("load_quantized: " + path + ": the '" + kMetadataKey + "' metadata is not valid JSON: " + e.what());
+  }
+  QuantizedFile out;
+  out.metadata = file.metadata;
+  std::map<std::string, bool> consumed;
+  for (const auto& [name, tensor] : file.tensors) {
+    const bool is_codes = name.size() > 6 && name.compare(name.size() - 6, 6, ".codes") == 0;
+    const bool is_levels = name.size() > 7 && name.compare(name.size() - 7, 7, ".levels") == 0;
+    const std::string base = is_codes    ? name.substr(0, name.size() - 6)
+                             : is_levels ? name.substr(0, name.size() - 7)
+                                         : name;
+    if ((is_codes || is_levels) && index.contains(base)) {
+      if (consumed[base])
+        continue;
+      consumed[base] = true;
+      const auto& entry = index[base];
+      const Shape shape = entry.at("shape").get<Shape>();
+      const int64_t groups = entry.at("groups").get<int64_t>(), width = entry.at("levels").get<int64_t>();
+      const int bits = entry.at("bits_per_code").get<int>();
+      const Tensor& codes = file.at(base + ".codes");
+      const Tensor& levels = file.at(base + ".levels");
+      int64_t numel = 1;
+      for (int64_t s : shape)
+        numel *= s;
+      QNN_CHECK(codes.dtype() == DType::UInt8 && codes.numel() == packed_code_bytes(numel, bits) &&
+                    levels.dtype() == DType::Float32 && levels.numel() == groups * width && groups >= 1 &&
+                    numel % groups == 0 && bits >= 1 && bits <= 16,
+                "load_quantized",
+                path << ": the codes or levels of '" << base << "' do not match its recorded shape, groups and bits");
+      QuantizedParam param{base, {}};
+      const float* table = levels.data<float>();
+      for (int64_t g = 0; g < groups; ++g)
+        param.alphabets.push_back(
+            Alphabet::from_levels(std::vector<float>(table + g * width, table + (g + 1) * width)));
+      Tensor weight = Tensor::empty(shape);
+      float* w = weight.data<float>();
+      const uint8_t* packed = codes.data<uint8_t>();
+      const int64_t per_group = numel / groups;
+      for (int64_t i = 0; i < numel; ++i) {
+        const uint32_t code = get_bits(packed, i * bits, bits);
+        QNN_CHECK(code < static_cast<uint32_t>(width), "load_quantized",
+                  path << ": code " << code << " of '" << base << "' is out of range (expected < " << width << ")");
+        w[i] = table[(i / per_group) * width + code];
+      }
+      out.state.emplace_back(base, weight);
+      out.quantized.push_back(std::move(param));
+    } else {
+      out.state.emplace_back(name, tensor);
+    }
+  }
+  for (const auto& item : index.items())
+    QNN_CHECK(consumed.count(item.key()), "load_quantized",
+              path << ": '" << item.key() << "' is listed as quantized but its codes are missing");
+  return out;
+}
+
+}  // namespace qnn::quant
