@@ -11,7 +11,7 @@ void add_demo_command(CLI::App& app);           // `qnn demo spiral` (apps/demo_
 void add_train_command(CLI::App& app);          // `qnn train` (apps/train.cpp)
 void add_eval_command(CLI::App& app);
 void add_models_command(CLI::App& app);
-void add_data_command(CLI::App& app);  // `qnn data get` (apps/data_get.cpp)  // `qnn models` (apps/models.cpp) // `qnn
-                                       // eval` (apps/eval.cpp)
+void add_data_command(CLI::App& app);  // `qnn data get` (apps/data_get.cpp)
+void add_ptq_command(CLI::App& app);   // `qnn ptq` (apps/ptq.cpp)
 
 }  // namespace qnn::apps

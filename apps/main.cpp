@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   qnn::apps::add_eval_command(app);
   qnn::apps::add_models_command(app);
   qnn::apps::add_data_command(app);
+  qnn::apps::add_ptq_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

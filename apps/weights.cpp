@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/io/safetensors.h"
 #include "datasets/transforms.h"
+#include "quant/quantized_weights.h"
 
 namespace qnn::apps {
 
@@ -39,6 +40,16 @@ std::string join_floats(const std::vector<float>& values) {
 
 std::map<std::string, std::string> load_weights(nn::Module& model, const std::string& path) {
   SafetensorsFile file = load_safetensors(path);
+  // A quantized model (qnn ptq / qnn qat): its weights are codes + levels; decode them.
+  if (quant::is_quantized(file.metadata)) {
+    quant::QuantizedFile q = quant::load_quantized(path);
+    try {
+      model.load_state_dict(q.state, /*strict=*/true);
+    } catch (const Error& e) {
+      throw Error("load_weights: " + path + ": " + e.what());
+    }
+    return q.metadata;
+  }
   // A training checkpoint keeps the model under "model." (beside "optim."): take those names only.
   const bool checkpoint = file.metadata.count("qnn_checkpoint") > 0;
   nn::StateDict state;

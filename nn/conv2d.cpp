@@ -38,6 +38,8 @@ Conv2dOptions Conv2d::options() const {
 Tensor Conv2d::forward(const Tensor& x) {
   QNN_CHECK(x.dim() == 4 && x.size(1) == in_channels, "Conv2d",
             "got input " << shape_str(x.shape()) << " (expected [N, " << in_channels << ", H, W])");
+  if (input_hook)
+    input_hook(x);
   return conv2d(x, weight, bias, options());
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // nn::Conv2d: 2-d convolution over NCHW input, as torch.nn.Conv2d (zero padding).
 #include <array>
+#include <functional>
 
 #include "core/generator.h"
 #include "core/ops/conv.h"
@@ -33,6 +34,9 @@ class Conv2d : public Module {
   int64_t in_channels, out_channels, kernel_size;
   Conv2dArgs args;
   Tensor weight, bias;  // bias undefined when args.bias is false
+  // Called with the input of every forward before the layer computes (post-training quantization
+  // captures a layer's input exactly where the layer consumes it). Empty: nothing is called.
+  std::function<void(const Tensor&)> input_hook;
 };
 
 }  // namespace qnn::nn

@@ -27,6 +27,8 @@ Tensor Linear::forward(const Tensor& x) {
   // [*, in] runs as one [rows, in] x [in, out] product: a batched matmul against the broadcast
   // weight would make one small GEMM per leading index and, in backward, a weight gradient per
   // index before summing them.
+  if (input_hook)
+    input_hook(x);
   const Tensor x2 = x.dim() > 2 ? x.reshape({-1, in_features}) : x;
   Tensor y = matmul(x2, weight.t());
   if (bias.defined())

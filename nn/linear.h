@@ -1,5 +1,7 @@
 #pragma once
 // nn::Linear: y = x W^T + b over the last dimension, as torch.nn.Linear.
+#include <functional>
+
 #include "core/generator.h"
 #include "nn/module.h"
 
@@ -16,6 +18,9 @@ class Linear : public Module {
 
   int64_t in_features, out_features;
   Tensor weight, bias;  // bias undefined when built without one
+  // Called with the input of every forward before the layer computes (post-training quantization
+  // captures a layer's input exactly where the layer consumes it). Empty: nothing is called.
+  std::function<void(const Tensor&)> input_hook;
 };
 
 }  // namespace qnn::nn

@@ -1,0 +1,99 @@
+// `qnn ptq --model resnet20 --weights W --data DIR --method gpfq --bits 4 --out FILE`:
+// post-training quantization (apps/ptq_run.h), or `--config FILE` (flags override the file).
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "apps/commands.h"
+#include "apps/ptq_run.h"
+#include "core/error.h"
+
+namespace qnn::apps {
+
+namespace {
+
+struct PtqFlags {
+  std::string config_file;
+  bool json = false;
+  PtqRunConfig c;
+};
+
+}  // namespace
+
+void add_ptq_command(CLI::App& app) {
+  auto f = std::make_shared<PtqFlags>();
+  auto* cmd = app.add_subcommand("ptq",
+                                 "Post-training quantization: round-to-nearest, GPFQ (P2 Algorithm 1) and sparse GPFQ; "
+                                 "prints float, RTN and quantized accuracy and saves the quantized model");
+  PtqRunConfig& c = f->c;
+  cmd->add_option("--config", f->config_file, "JSON file with any of the options below (flags override it)");
+  cmd->add_option("--model", c.model, "Model name (see `qnn models`)")->capture_default_str();
+  cmd->add_option("--weights", c.weights, "Trained weights (safetensors); none: random init, to test a pipeline");
+  cmd->add_option("--dataset", c.dataset, "cifar10, cifar100 or imagenet")->capture_default_str();
+  cmd->add_option("--data", c.data_dir, "Dataset folder (default: $QNN_DATA_DIR/...)");
+  cmd->add_option("--normalize", c.normalize, "auto (weights' metadata), cifar10 or imagenet")->capture_default_str();
+  cmd->add_option("--method", c.method, "rtn, gpfq, gpfq-soft (P2 (27)) or gpfq-hard (P2 (28))")->capture_default_str();
+  cmd->add_option("--bits", c.bits, "Bits b (the alphabet has 2^b + 1 levels), ternary or binary")
+      ->capture_default_str();
+  cmd->add_option("--alphabet", c.alphabet, "midtread (P2 (3), default) or midrise0 (P1 (4))")->capture_default_str();
+  cmd->add_option("--C", c.C, "Step-size constant: R = C * mean_j ||W_j||_inf (P2 (32))")->capture_default_str();
+  cmd->add_option("--m", c.m, "Calibration images per layer (a fresh batch for every layer)")->capture_default_str();
+  cmd->add_option("--p", c.p, "Fraction of disjoint patches kept per image for conv layers")->capture_default_str();
+  cmd->add_option("--lambda", c.lambda, "Sparse GPFQ's threshold, in weight units")->capture_default_str();
+  cmd->add_flag("--fold-bn", c.fold_bn, "Fold batch norms into the convolutions first (P2 App. B)");
+  cmd->add_flag("--bias-correct", c.bias_correct, "The dagger variant: last layer float + bias correction");
+  cmd->add_flag("--per-channel", c.per_channel,
+                "One step size per output channel (ours; the papers use one per layer)");
+  cmd->add_flag("--hard-keep-qmax", c.hard_keep_qmax, "gpfq-hard: shrink delta so the top level stays C r-bar");
+  cmd->add_option("--bits-per-layer", c.bits_per_layer, "Mixed precision: JSON {default, kinds, layers}");
+  cmd->add_option("--search-C", c.search_C, "FROM:TO:STEP: choose C on held-out training images first");
+  cmd->add_option("--search-m", c.search_m, "m while searching C")->capture_default_str();
+  cmd->add_option("--holdout", c.holdout, "Training images held out for --search-C")->capture_default_str();
+  cmd->add_option("--form", c.form, "GPFQ kernel: auto, direct (P2 (8)-(9)) or gram")->capture_default_str();
+  cmd->add_option("--seed", c.seed, "Seed of the calibration order and patch sampling")->capture_default_str();
+  cmd->add_option("--eval-batch", c.eval_batch, "Evaluation batch size")->capture_default_str();
+  cmd->add_option("--workers", c.workers, "Data loader threads")->capture_default_str();
+  cmd->add_option("--test-limit", c.test_limit, "Only the first N test images (0: all)")->capture_default_str();
+  cmd->add_flag("--skip-fp", c.skip_fp, "Do not evaluate the float model");
+  cmd->add_flag("--skip-rtn", c.skip_rtn, "Do not evaluate round-to-nearest");
+  cmd->add_option("--out", c.out, "Write the quantized model here (codes + levels, safetensors)");
+  cmd->add_flag("--json", f->json, "Print the result as one JSON object at the end");
+  cmd->callback([f, cmd] {
+    PtqRunConfig config = f->c;
+    if (!f->config_file.empty()) {
+      std::ifstream in(f->config_file);
+      QNN_CHECK(in.good(), "ptq --config", "cannot open " << f->config_file);
+      nlohmann::json file;
+      try {
+        file = nlohmann::json::parse(in);
+      } catch (const nlohmann::json::exception& e) {
+        throw Error("ptq --config: " + f->config_file + " is not valid JSON: " + e.what());
+      }
+      // Flags given on the command line win over the file.
+      nlohmann::json merged = file;
+      const nlohmann::ordered_json flags = f->c.to_json();
+      for (const auto* opt : cmd->get_options()) {
+        if (opt->count() == 0 || opt->get_name() == "--config" || opt->get_name() == "--json")
+          continue;
+        std::string key = opt->get_name().substr(2);
+        for (char& ch : key)
+          if (ch == '-')
+            ch = '_';
+        if (key == "data")
+          key = "data_dir";
+        if (key == "search_c")
+          key = "search_C";
+        if (key == "c")
+          key = "C";
+        if (flags.contains(key))
+          merged[key] = flags[key];
+      }
+      config = PtqRunConfig::from_json(merged);
+    }
+    const PtqRunResult r = run_ptq(config, std::cout);
+    if (f->json)
+      std::cout << r.to_json().dump() << '\n';
+  });
+}
+
+}  // namespace qnn::apps
