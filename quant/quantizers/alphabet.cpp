@@ -105,12 +105,14 @@ int Alphabet::code(float z) const {
       return static_cast<int>(std::clamp(j, static_cast<float>(-K_), static_cast<float>(K_ - 1))) + K_;
     }
     case Kind::thresholded: {
-      // P2 (6): 0 if |z| <= lambda, else sign(z) (lambda + delta min{|floor(s_lambda(z)/delta + 1/2)|, K}).
+      // P2 (6): 0 if |z| <= lambda, else sign(z) (lambda + delta min{|floor(s_lambda(z)/delta + 1/2)|, K}),
+      // with the signed soft threshold s_lambda(z) inside the floor, so ties go toward +infinity
+      // like P2 (5): s = +delta/2 -> one step up, s = -delta/2 -> the level -lambda.
       const int zero_index = static_cast<int>(levels_.size()) / 2;
       if (std::fabs(z) <= lambda_)
         return zero_index;
-      const float s = std::fabs(z) - lambda_;  // |s_lambda(z)|
-      const float k = std::min(std::floor(s / delta_ + 0.5f), static_cast<float>(K_));
+      const float s = z > 0 ? z - lambda_ : z + lambda_;  // s_lambda(z)
+      const float k = std::min(std::fabs(std::floor(s / delta_ + 0.5f)), static_cast<float>(K_));
       const int offset = static_cast<int>(k) + (lambda_ > 0 ? 1 : 0);
       return z > 0 ? zero_index + offset : zero_index - offset;
     }
