@@ -19,8 +19,9 @@ std::string partner_conv(const std::string& path) {
   const std::string leaf = dot == std::string::npos ? path : path.substr(dot + 1);
   if (leaf.rfind("bn", 0) == 0)
     return parent + "conv" + leaf.substr(2);
-  if (leaf == "1")
-    return parent + "0";
+  // In a Sequential: the BN at index n follows the module at n - 1.
+  if (!leaf.empty() && leaf != "0" && leaf.find_first_not_of("0123456789") == std::string::npos)
+    return parent + std::to_string(std::stoll(leaf) - 1);
   return "";
 }
 

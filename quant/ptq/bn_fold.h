@@ -19,7 +19,7 @@
 namespace qnn::quant {
 
 // Conv/BN pairs of a model: a BatchNorm2d "<p>bnK" after a Conv2d "<p>convK" (same parent), or
-// "<p>1" after "<p>0" in a Sequential (torchvision's downsample). Module paths, in order.
+// "<p>n" right after a Conv2d "<p>(n-1)" in a Sequential (torchvision's downsample "0", "1"). Module paths, in order.
 std::vector<std::pair<std::string, std::string>> conv_bn_pairs(nn::Module& model);
 
 // Folds every pair in place; returns the pairs folded. The model must be in eval mode: folding
