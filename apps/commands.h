@@ -13,5 +13,7 @@ void add_eval_command(CLI::App& app);
 void add_models_command(CLI::App& app);
 void add_data_command(CLI::App& app);  // `qnn data get` (apps/data_get.cpp)
 void add_ptq_command(CLI::App& app);   // `qnn ptq` (apps/ptq.cpp)
+// `qnn reproduce gpfq-theory` (apps/reproduce_gpfq_theory.cpp)
+void add_reproduce_gpfq_theory_command(CLI::App& reproduce);
 
 }  // namespace qnn::apps

@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
   qnn::apps::add_models_command(app);
   qnn::apps::add_data_command(app);
   qnn::apps::add_ptq_command(app);
+  auto* reproduce = app.add_subcommand("reproduce", "Re-run a paper's experiment and print its numbers beside ours");
+  reproduce->require_subcommand(1);
+  qnn::apps::add_reproduce_gpfq_theory_command(*reproduce);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

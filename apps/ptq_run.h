@@ -49,9 +49,12 @@ struct PtqRunConfig {
 };
 
 struct PtqRunResult {
-  EvalResult fp, rtn, quantized;                        // count 0 when skipped
-  double C = 0;                                         // the C used
-  std::vector<std::pair<double, double>> search_curve;  // (C, held-out top-1)
+  EvalResult fp, rtn, quantized;  // count 0 when skipped
+  double C = 0;                   // the C used
+  struct SearchPoint {
+    double C, top1, loss;  // held-out top-1 and mean cross-entropy
+  };
+  std::vector<SearchPoint> search_curve;
   quant::PtqResult ptq;
   double sparsity = 0;      // zeros over Conv2d/Linear weights and biases
   int64_t file_bytes = 0;   // size of `out`

@@ -97,6 +97,8 @@ void gpfq_gram(const LayerView& L, const float* X, const float* Xt, float* Q) {
 bool gram_is_cheaper(int64_t neurons, int64_t N, int64_t m) {
   // direct: ~3 neurons N m multiply-adds in our loops; gram: 2 N^2 m in sgemm (several times
   // faster per flop than the recursion's dependent loops) plus neurons N^2.
+  if (N * N > (int64_t{1} << 26))
+    return false;  // G and H would take more than 2 x 256 MiB
   const double direct = 3.0 * neurons * N * m;
   const double gram = 2.0 * N * N * m / 6.0 + static_cast<double>(neurons) * N * N;
   return gram < direct;
