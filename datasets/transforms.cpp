@@ -336,24 +336,27 @@ Tensor Resize::operator()(const Tensor& image, Generator&) const {
 
 std::string Resize::describe() const { return "Resize(size=" + std::to_string(size_) + ", bilinear)"; }
 
-CenterCrop::CenterCrop(int64_t size) : size_(size) {
-  QNN_CHECK(size > 0, "CenterCrop", "got size " << size << " (expected > 0)");
+CenterCrop::CenterCrop(int64_t height, int64_t width) : height_(height), width_(width) {
+  QNN_CHECK(height > 0 && width > 0, "CenterCrop", "got size " << height << "x" << width << " (expected > 0)");
 }
 
 Tensor CenterCrop::operator()(const Tensor& image, Generator&) const {
   QNN_CHECK(image.defined() && image.dim() == 3, "CenterCrop", "got an image that is not [C, H, W]");
-  const auto offset = [&](int64_t n) -> int64_t {
+  const auto offset = [](int64_t n, int64_t size) -> int64_t {
     // Smaller than the crop: torchvision pads (size - n) / 2 zeros before (floor), the rest after.
-    if (n < size_)
-      return -((size_ - n) / 2);
+    if (n < size)
+      return -((size - n) / 2);
     // round((n - size) / 2.0) with Python's round, half to even: 4.5 -> 4, 5.5 -> 6.
-    const int64_t d = n - size_, half = d / 2;
+    const int64_t d = n - size, half = d / 2;
     return half + ((d % 2 == 1 && half % 2 == 1) ? 1 : 0);
   };
-  return crop(image, offset(image.size(1)), offset(image.size(2)), size_, size_);
+  return crop(image, offset(image.size(1), height_), offset(image.size(2), width_), height_, width_);
 }
 
-std::string CenterCrop::describe() const { return "CenterCrop(size=" + std::to_string(size_) + ")"; }
+std::string CenterCrop::describe() const {
+  return height_ == width_ ? "CenterCrop(size=" + std::to_string(height_) + ")"
+                           : "CenterCrop(size=" + std::to_string(height_) + "x" + std::to_string(width_) + ")";
+}
 
 CropBox random_resized_crop_box(int64_t H, int64_t W, float scale_min, float scale_max, float ratio_min,
                                 float ratio_max, Generator& gen) {

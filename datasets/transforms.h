@@ -126,17 +126,18 @@ class Resize : public Transform {
   int64_t size_;
 };
 
-// CenterCrop(size): the size x size window at top = round((H - size) / 2), left likewise, with
-// Python's round (half to even), zero-padded first when the image is smaller, as torchvision.
-// uint8 or float32.
+// CenterCrop(size) or CenterCrop(height, width): the window at top = round((H - height) / 2),
+// left = round((W - width) / 2) with Python's round (half to even), zero-padded first when the
+// image is smaller, as torchvision. uint8 or float32.
 class CenterCrop : public Transform {
  public:
-  explicit CenterCrop(int64_t size);
+  explicit CenterCrop(int64_t size) : CenterCrop(size, size) {}
+  CenterCrop(int64_t height, int64_t width);
   Tensor operator()(const Tensor& image, Generator& gen) const override;
   std::string describe() const override;
 
  private:
-  int64_t size_;
+  int64_t height_, width_;
 };
 
 // The window RandomResizedCrop takes from an H x W image (torchvision's get_params): up to 10
