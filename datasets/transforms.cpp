@@ -217,6 +217,35 @@ Taps bilinear_taps(int64_t in_size, int64_t out_size) {
 // at 1 << 21), then shifts and clamps.
 inline uint8_t clip8(int32_t acc) { return static_cast<uint8_t>(std::clamp(acc >> kPrecisionBits, 0, 255)); }
 
+// Pass 1 of resize_bilinear: rows row0 .. row0 + rows - 1 of src resampled along the width into
+// dst [C, rows, out_w], rounded to bytes. Channels innermost, so an interleaved (HWC) source is
+// read in order. NC = the channel count when known at compile time, else 0.
+template <int NC>
+void horizontal_pass(const Geometry& g, const uint8_t* src, int64_t row0, int64_t rows, const Taps& th, int64_t out_w,
+                     uint8_t* dst) {
+  const int64_t C = NC ? NC : g.C;
+  std::vector<int32_t> acc_store(NC ? 0 : C);
+  int32_t* acc = acc_store.data();
+  int32_t fixed[NC ? NC : 1];
+  if (NC)
+    acc = fixed;
+  for (int64_t y = 0; y < rows; ++y) {
+    const uint8_t* row = src + (row0 + y) * g.sh;
+    for (int64_t o = 0; o < out_w; ++o) {
+      const int32_t* k = th.weight.data() + o * th.ksize;
+      const int64_t n = th.count[o];
+      const uint8_t* p = row + th.first[o] * g.sw;
+      for (int64_t c = 0; c < C; ++c)
+        acc[c] = 1 << (kPrecisionBits - 1);
+      for (int64_t i = 0; i < n; ++i, p += g.sw)
+        for (int64_t c = 0; c < C; ++c)
+          acc[c] += static_cast<int32_t>(p[c * g.sc]) * k[i];
+      for (int64_t c = 0; c < C; ++c)
+        dst[(c * rows + y) * out_w + o] = clip8(acc[c]);
+    }
+  }
+}
+
 }  // namespace
 
 std::pair<int64_t, int64_t> shorter_side_size(int64_t H, int64_t W, int64_t size) {
@@ -263,18 +292,10 @@ Tensor resize_bilinear(const Tensor& image, int64_t out_h, int64_t out_w) {
       mid.resize(g.C * rows * out_w);
       hdst = mid.data();
     }
-    for (int64_t y = 0; y < rows; ++y)
-      for (int64_t o = 0; o < out_w; ++o) {
-        const int32_t* k = th.weight.data() + o * th.ksize;
-        const int64_t n = th.count[o];
-        for (int64_t c = 0; c < g.C; ++c) {
-          const uint8_t* p = src + c * g.sc + (row0 + y) * g.sh + th.first[o] * g.sw;
-          int32_t acc = 1 << (kPrecisionBits - 1);
-          for (int64_t i = 0; i < n; ++i)
-            acc += static_cast<int32_t>(p[i * g.sw]) * k[i];
-          hdst[(c * rows + y) * out_w + o] = clip8(acc);
-        }
-      }
+    if (g.C == 3)  // RGB: the channel count known at compile time keeps the sums in registers
+      horizontal_pass<3>(g, src, row0, rows, th, out_w, hdst);
+    else
+      horizontal_pass<0>(g, src, row0, rows, th, out_w, hdst);
     if (!vertical)
       return out;
     vsrc = mid.data();
@@ -282,18 +303,28 @@ Tensor resize_bilinear(const Tensor& image, int64_t out_h, int64_t out_w) {
   } else {
     vsrc = src + row0 * g.sh;
   }
-  // Pass 2, vertical.
+  // Pass 2, vertical: a whole output row at once, tap by tap, so the inner loop runs along a
+  // contiguous row (vectorized) when the source rows are contiguous. Integer sums: the order of
+  // the additions does not change the result.
+  std::vector<int32_t> acc(out_w);
   for (int64_t c = 0; c < g.C; ++c)
     for (int64_t o = 0; o < out_h; ++o) {
       const int32_t* k = tv.weight.data() + o * tv.ksize;
       const int64_t n = tv.count[o];
-      const uint8_t* col = vsrc + c * vc + (tv.first[o] - row0) * vh;
-      for (int64_t x = 0; x < out_w; ++x) {
-        int32_t acc = 1 << (kPrecisionBits - 1);
-        for (int64_t i = 0; i < n; ++i)
-          acc += static_cast<int32_t>(col[i * vh + x * vw]) * k[i];
-        *dst++ = clip8(acc);
+      std::fill(acc.begin(), acc.end(), 1 << (kPrecisionBits - 1));
+      for (int64_t i = 0; i < n; ++i) {
+        const uint8_t* row = vsrc + c * vc + (tv.first[o] - row0 + i) * vh;
+        const int32_t ki = k[i];
+        int32_t* a = acc.data();
+        if (vw == 1)
+          for (int64_t x = 0; x < out_w; ++x)
+            a[x] += static_cast<int32_t>(row[x]) * ki;
+        else
+          for (int64_t x = 0; x < out_w; ++x)
+            a[x] += static_cast<int32_t>(row[x * vw]) * ki;
       }
+      for (int64_t x = 0; x < out_w; ++x)
+        *dst++ = clip8(acc[x]);
     }
   return out;
 }

@@ -5,6 +5,7 @@
 // PIL's decode, with the tolerance the decoders' difference needs.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -227,4 +228,41 @@ TEST_SUITE("imagenet_transforms") {
       CHECK(worst_grid <= kOutputMaxTolerance);
     }
   }
+}
+
+// Not run by default (doctest --no-skip runs it): decode and transform throughput on one thread
+// over the 100 sample JPEGs, for the report.
+TEST_CASE("throughput: decode, eval and train transforms over the 100 samples" * doctest::skip()) {
+  const char* root = data_dir_or_skip();
+  if (!root)
+    return;
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(root) + "/imagenet/class_samples_original"))
+    if (e.path().extension() == ".JPEG")
+      files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() == 100);
+  const TransformPtr eval = imagenet_eval_transform(), train = imagenet_train_transform();
+  Generator gen(0);
+  double seconds[3] = {0, 0, 0};
+  int64_t pixels = 0;
+  for (int rep = 0; rep < 2; ++rep)
+    for (const std::string& f : files) {
+      auto t0 = std::chrono::steady_clock::now();
+      const Tensor raw = decode_image(f);
+      auto t1 = std::chrono::steady_clock::now();
+      const Tensor a = (*eval)(raw, gen);
+      auto t2 = std::chrono::steady_clock::now();
+      const Tensor b = (*train)(raw, gen);
+      auto t3 = std::chrono::steady_clock::now();
+      seconds[0] += std::chrono::duration<double>(t1 - t0).count();
+      seconds[1] += std::chrono::duration<double>(t2 - t1).count();
+      seconds[2] += std::chrono::duration<double>(t3 - t2).count();
+      pixels += raw.size(1) * raw.size(2);
+    }
+  const double n = 200.0;
+  MESSAGE("one thread, 100 samples x 2 (mean "
+          << pixels / n / 1e3 << " kpixel): decode " << n / seconds[0] << " img/s, eval transform " << n / seconds[1]
+          << " img/s, train transform " << n / seconds[2] << " img/s; decode + eval " << n / (seconds[0] + seconds[1])
+          << " img/s");
 }
