@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "apps/commands.h"
+#include "apps/data_setup.h"
 #include "apps/download.h"
 #include "apps/md5.h"
 #include "apps/progress.h"
@@ -91,6 +92,30 @@ void add_data_command(CLI::App& app) {
   get->callback([o] {
     const std::string folder = get_dataset(*o, std::cout);
     std::cout << "use it with: --data " << folder << '\n';
+  });
+  // The ImageNet sample JPEGs of shared/data/imagenet as a folder `--dataset imagenet` reads, to
+  // run the ImageNet path end to end where the dataset itself is absent (apps/data_setup.h).
+  struct SampleOptions {
+    std::string from, out, split = "val";
+    int64_t limit = 0;
+  };
+  auto so = std::make_shared<SampleOptions>();
+  auto* sample = data->add_subcommand(
+      "imagenet-samples", "Lay out ImageNet sample JPEGs (<wnid>_<name>.JPEG) as DIR/<split>/<wnid>/ for --data DIR");
+  sample->add_option("--from", so->from, "The folder of shared/data/imagenet (class_samples_original/ inside)")
+      ->required();
+  sample->add_option("--out", so->out, "The folder to create")->required();
+  sample->add_option("--split", so->split, "val or train")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"val", "train"}));
+  sample->add_option("--limit", so->limit, "Only the first N files in name order (0: all)")->capture_default_str();
+  sample->callback([so] {
+    const fs::path from(so->from);
+    const int64_t n =
+        make_imagenet_sample_folder((from / "class_samples_original").string(),
+                                    (from / "imagenet_classes.tsv").string(), so->out, so->split, so->limit);
+    std::cout << "linked " << n << " images into " << (fs::path(so->out) / so->split).string()
+              << "; use it with: --dataset imagenet --data " << so->out << '\n';
   });
 }
 

@@ -25,11 +25,11 @@ struct EvalCommandOptions {
 
 void run_eval(const EvalCommandOptions& o) {
   nn::ModelOptions model_options;
-  model_options.num_classes = o.dataset == "cifar100" ? 100 : 10;
+  model_options.num_classes = dataset_num_classes(o.dataset);
   std::shared_ptr<nn::Module> model = nn::make_model(o.model, model_options);
   const auto metadata = load_weights(*model, o.weights);
   // The weights say how their inputs were normalized; --normalize overrides.
-  Normalization norm = named_normalization("cifar10");
+  Normalization norm = named_normalization(default_normalization(o.dataset));
   if (o.normalize != "auto")
     norm = named_normalization(o.normalize);
   else
@@ -67,9 +67,11 @@ void add_eval_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "Evaluate a model's weights on a test split: top-1, top-5, loss");
   cmd->add_option("--model", o->model, "Model name (see `qnn models`)")->required();
   cmd->add_option("--weights", o->weights, "safetensors file: weights or a training checkpoint")->required();
-  cmd->add_option("--data", o->data_dir, "Folder of the dataset's binary files (default: $QNN_DATA_DIR/...)");
-  cmd->add_option("--dataset", o->dataset, "cifar10 or cifar100")->capture_default_str();
-  cmd->add_option("--normalize", o->normalize, "auto (from the weights' metadata, else cifar10), cifar10, imagenet")
+  cmd->add_option("--data", o->data_dir,
+                  "Folder of the dataset's binary files (default: $QNN_DATA_DIR/...); imagenet: the folder of val/");
+  cmd->add_option("--dataset", o->dataset, "cifar10, cifar100 or imagenet")->capture_default_str();
+  cmd->add_option("--normalize", o->normalize,
+                  "auto (from the weights' metadata, else the dataset's usual: cifar10 or imagenet), cifar10, imagenet")
       ->capture_default_str();
   cmd->add_option("--batch", o->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--workers", o->workers, "Data loader threads")->capture_default_str()->check(CLI::NonNegativeNumber);

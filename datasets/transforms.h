@@ -10,6 +10,7 @@
 // the OpenMP-parallel tensor ops would start one thread team per worker.
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/generator.h"
@@ -93,6 +94,79 @@ class Compose : public Transform {
 Tensor pad_crop(const Tensor& image, int64_t top, int64_t left, int64_t height, int64_t width, int64_t padding);
 Tensor hflip(const Tensor& image);
 
+// ---- ImageNet-style geometry, on uint8 images ----------------------------------------------
+// torchvision's ImageNet recipes run Resize / CenterCrop / RandomResizedCrop on PIL images, i.e.
+// on 8-bit pixels, before ToTensor. These do the same, on uint8 [C, H, W] tensors of any strides
+// (ImageFolder hands out its decoded HWC buffer viewed as CHW), and give the same bytes as Pillow
+// 9.4's BILINEAR resampling: Pillow's filter is a triangle widened by the scale factor when
+// downscaling (antialiasing), with coefficients in 22-bit fixed point, a horizontal pass rounded
+// to 8 bits, then a vertical pass (tests/datasets/test_imagenet_transforms.cpp checks it byte
+// for byte). torchvision's tensor Resize (antialias=False in 0.14) would differ from both.
+
+// The (height, width) torchvision's Resize(size) gives an H x W image: the shorter side becomes
+// `size`, the longer int(size * longer / shorter) (truncated, as Python's int()).
+std::pair<int64_t, int64_t> shorter_side_size(int64_t H, int64_t W, int64_t size);
+
+// Bilinear resampling of a uint8 [C, H, W] image to [C, out_h, out_w], as Pillow's
+// Image.resize(..., BILINEAR); the result is contiguous.
+Tensor resize_bilinear(const Tensor& image, int64_t out_h, int64_t out_w);
+
+// The height x width window at (top, left) of a uint8 or float32 [C, H, W] image, zero where it
+// falls outside the image (as PIL's crop). A copy, contiguous.
+Tensor crop(const Tensor& image, int64_t top, int64_t left, int64_t height, int64_t width);
+
+// Resize(size): the shorter side to `size` (shorter_side_size), bilinear. uint8 in and out.
+class Resize : public Transform {
+ public:
+  explicit Resize(int64_t size);
+  Tensor operator()(const Tensor& image, Generator& gen) const override;
+  std::string describe() const override;
+
+ private:
+  int64_t size_;
+};
+
+// CenterCrop(size) or CenterCrop(height, width): the window at top = round((H - height) / 2),
+// left = round((W - width) / 2) with Python's round (half to even), zero-padded first when the
+// image is smaller, as torchvision. uint8 or float32.
+class CenterCrop : public Transform {
+ public:
+  explicit CenterCrop(int64_t size) : CenterCrop(size, size) {}
+  CenterCrop(int64_t height, int64_t width);
+  Tensor operator()(const Tensor& image, Generator& gen) const override;
+  std::string describe() const override;
+
+ private:
+  int64_t height_, width_;
+};
+
+// The window RandomResizedCrop takes from an H x W image (torchvision's get_params): up to 10
+// tries of area fraction s = scale_min + (scale_max - scale_min) u1 and aspect ratio
+// r = exp(log ratio_min + (log ratio_max - log ratio_min) u2), w = round(sqrt(s H W r)),
+// h = round(sqrt(s H W / r)); the first window that fits draws top = gen.integer(0, H - h + 1),
+// then left = gen.integer(0, W - w + 1). If none fits: the central crop of the whole image
+// clamped to the ratio range. Draws u1, u2 per try with gen.uniform(), in that order.
+struct CropBox {
+  int64_t top, left, height, width;
+};
+CropBox random_resized_crop_box(int64_t H, int64_t W, float scale_min, float scale_max, float ratio_min,
+                                float ratio_max, Generator& gen);
+
+// RandomResizedCrop(size, scale = [0.08, 1], ratio = [3/4, 4/3]): a random_resized_crop_box
+// window, cropped then resized to size x size (bilinear), as torchvision's resized_crop on PIL.
+// uint8 in and out.
+class RandomResizedCrop : public Transform {
+ public:
+  explicit RandomResizedCrop(int64_t size, float scale_min = 0.08f, float scale_max = 1.0f,
+                             float ratio_min = 3.0f / 4.0f, float ratio_max = 4.0f / 3.0f);
+  Tensor operator()(const Tensor& image, Generator& gen) const override;
+  std::string describe() const override;
+
+ private:
+  int64_t size_;
+  float scale_min_, scale_max_, ratio_min_, ratio_max_;
+};
+
 // Per-channel (R, G, B) statistics. CIFAR-10's are of its 50,000 training images
 // (shared/data/SOURCES.md section 1); the ImageNet ones are what the akamaster CIFAR ResNets
 // were trained with (shared/data/pretrained/SOURCE.md).
@@ -108,5 +182,15 @@ TransformPtr cifar_train_transform(const std::vector<float>& mean = kCifar10Mean
                                    const std::vector<float>& std = kCifar10Std);
 TransformPtr cifar_test_transform(const std::vector<float>& mean = kCifar10Mean,
                                   const std::vector<float>& std = kCifar10Std);
+
+// The standard ImageNet recipes (torchvision's reference scripts), for uint8 CHW input:
+//   train: RandomResizedCrop(224), ToTensor, RandomHorizontalFlip(0.5), Normalize(mean, std)
+//          (the flip after ToTensor: the same pixels and the same draws as flipping before)
+//   eval:  Resize(256), CenterCrop(224), ToTensor, Normalize(mean, std)
+TransformPtr imagenet_train_transform(const std::vector<float>& mean = kImageNetMean,
+                                      const std::vector<float>& std = kImageNetStd, int64_t crop = 224);
+TransformPtr imagenet_eval_transform(const std::vector<float>& mean = kImageNetMean,
+                                     const std::vector<float>& std = kImageNetStd, int64_t resize = 256,
+                                     int64_t crop = 224);
 
 }  // namespace qnn::data

@@ -1,0 +1,185 @@
+// ImageFolder on small folders written here (PNGs by stb_image_write, so the pixels are known
+// exactly): class numbering with and without a fixed class list, file order and extensions,
+// gray -> RGB, transforms, the class-list reader, and errors that name the path.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "datasets/dataloader.h"
+#include "datasets/image_folder.h"
+
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wall"
+#pragma GCC diagnostic ignored "-Wextra"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#include <stb_image_write.h>
+#pragma GCC diagnostic pop
+
+using namespace qnn;
+using namespace qnn::data;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh empty folder under the system temp folder, removed when the test ends.
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name) {
+    path = fs::temp_directory_path() / ("qnn_test_image_folder_" + name);
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+// A width x height PNG with `channels` channels whose byte k is (seed + 7 k) mod 256.
+std::vector<uint8_t> write_png(const fs::path& file, int width, int height, int channels, int seed) {
+  fs::create_directories(file.parent_path());
+  std::vector<uint8_t> px(static_cast<size_t>(width * height * channels));
+  for (size_t k = 0; k < px.size(); ++k)
+    px[k] = static_cast<uint8_t>((seed + 7 * k) % 256);
+  REQUIRE(stbi_write_png(file.string().c_str(), width, height, channels, px.data(), width * channels));
+  return px;
+}
+
+void write_text(const fs::path& file, const std::string& text) {
+  fs::create_directories(file.parent_path());
+  std::ofstream(file) << text;
+}
+
+}  // namespace
+
+TEST_SUITE("image_folder") {
+  TEST_CASE("classes are the sorted sub-folders; files sorted by folder then name, any depth, known extensions") {
+    TempDir tmp("sorted");
+    const fs::path& r = tmp.path;
+    write_png(r / "cat" / "b.png", 4, 3, 3, 1);
+    write_png(r / "cat" / "a.PNG", 4, 3, 3, 2);
+    write_png(r / "cat" / "sub" / "0.png", 4, 3, 3, 3);
+    write_text(r / "cat" / "notes.txt", "not an image");  // ignored: not .jpg/.jpeg/.png
+    write_png(r / "ant" / "x.png", 2, 2, 3, 4);
+    write_png(r / "dog" / "z.png", 2, 5, 3, 5);
+    const ImageFolder ds(r.string());
+    CHECK(ds.classes() == std::vector<std::string>{"ant", "cat", "dog"});
+    REQUIRE(ds.size() == 5);
+    const std::vector<std::string> want = {"ant/x.png", "cat/a.PNG", "cat/b.png", "cat/sub/0.png", "dog/z.png"};
+    const std::vector<int64_t> labels = {0, 1, 1, 1, 2};
+    for (int64_t i = 0; i < ds.size(); ++i) {
+      CAPTURE(i);
+      CHECK(fs::path(ds.path(i)).lexically_relative(r).generic_string() == want[i]);
+      CHECK(ds.label(i) == labels[i]);
+      CHECK(ds.get(i).label == labels[i]);
+    }
+    CHECK_THROWS_AS(ds.path(5), Error);
+  }
+
+  TEST_CASE("pixels come back exactly, as [3, H, W]; gray is copied into R, G and B; alpha is dropped") {
+    TempDir tmp("pixels");
+    const std::vector<uint8_t> rgb = write_png(tmp.path / "c" / "rgb.png", 5, 2, 3, 11);
+    const std::vector<uint8_t> gray = write_png(tmp.path / "c" / "gray.png", 3, 4, 1, 22);
+    const std::vector<uint8_t> rgba = write_png(tmp.path / "c" / "rgba.png", 2, 2, 4, 33);
+    const ImageFolder ds(tmp.path.string());
+    REQUIRE(ds.size() == 3);  // gray.png, rgb.png, rgba.png
+    const Tensor g = ds.raw_image(0), c = ds.raw_image(1), a = ds.raw_image(2);
+    CHECK(g.shape() == Shape{3, 4, 3});
+    CHECK(c.shape() == Shape{3, 2, 5});
+    CHECK(a.shape() == Shape{3, 2, 2});
+    for (int64_t h = 0; h < 2; ++h)
+      for (int64_t w = 0; w < 5; ++w)
+        for (int64_t ch = 0; ch < 3; ++ch)
+          CHECK(c.select(0, ch).select(0, h).select(0, w).contiguous().to_vector<uint8_t>()[0] ==
+                rgb[(h * 5 + w) * 3 + ch]);
+    for (int64_t ch = 0; ch < 3; ++ch) {
+      CHECK(g.select(0, ch).contiguous().to_vector<uint8_t>() == gray);
+      std::vector<uint8_t> plane;
+      for (int64_t p = 0; p < 4; ++p)
+        plane.push_back(rgba[p * 4 + ch]);
+      CHECK(a.select(0, ch).contiguous().to_vector<uint8_t>() == plane);
+    }
+    // No transform: ToTensor, float in [0, 1].
+    const Tensor x = ds.get(1).image;
+    CHECK(x.dtype() == DType::Float32);
+    CHECK(x.to_vector<float>()[0] == static_cast<float>(rgb[0]) / 255.0f);
+  }
+
+  TEST_CASE("a fixed class list gives the list's indices to a folder holding some of the classes") {
+    TempDir tmp("fixed");
+    write_png(tmp.path / "n02" / "a.png", 2, 2, 3, 1);
+    write_png(tmp.path / "n07" / "a.png", 2, 2, 3, 2);
+    write_text(tmp.path.parent_path() / "qnn_test_image_folder_classes.tsv",
+               "index\twnid\tnames\n0\tn00\tzero\n1\tn01\tone\n2\tn02\ttwo, deux\n3\tn07\tseven\n");
+    const std::vector<std::string> list =
+        read_class_list((tmp.path.parent_path() / "qnn_test_image_folder_classes.tsv").string());
+    fs::remove(tmp.path.parent_path() / "qnn_test_image_folder_classes.tsv");
+    CHECK(list == std::vector<std::string>{"n00", "n01", "n02", "n07"});
+    const ImageFolder ds(tmp.path.string(), nullptr, list);
+    CHECK(ds.num_classes() == 4);
+    REQUIRE(ds.size() == 2);
+    CHECK(ds.label(0) == 2);
+    CHECK(ds.label(1) == 3);
+    // A folder the list does not name is an error naming it.
+    write_png(tmp.path / "n99" / "a.png", 2, 2, 3, 3);
+    CHECK_THROWS_WITH_AS(ImageFolder(tmp.path.string(), nullptr, list),
+                         doctest::Contains("n99: 'n99' is not one of the 4 classes"), Error);
+  }
+
+  TEST_CASE("read_class_list: both forms of shared/data/imagenet; bad indices and repeats are errors") {
+    TempDir tmp("lists");
+    write_text(tmp.path / "synsets.txt", "n01440764 tench, Tinca tinca\nn01443537 goldfish\n");
+    CHECK(read_class_list((tmp.path / "synsets.txt").string()) == std::vector<std::string>{"n01440764", "n01443537"});
+    write_text(tmp.path / "gap.tsv", "index\twnid\tnames\n0\tn0\ta\n2\tn2\tc\n");
+    CHECK_THROWS_WITH_AS(read_class_list((tmp.path / "gap.tsv").string()),
+                         doctest::Contains("gap.tsv:3: got '2\tn2\tc' (expected index 1"), Error);
+    write_text(tmp.path / "twice.txt", "n1 a\nn2 b\nn1 c\n");
+    CHECK_THROWS_WITH_AS(read_class_list((tmp.path / "twice.txt").string()),
+                         doctest::Contains("twice.txt:3: class 'n1' repeats line 1"), Error);
+    CHECK_THROWS_WITH_AS(read_class_list((tmp.path / "absent.txt").string()),
+                         doctest::Contains("absent.txt: cannot open"), Error);
+  }
+
+  TEST_CASE("bad input: missing folder, no classes, an empty class, an undecodable file, each naming the path") {
+    TempDir tmp("errors");
+    const std::string missing = (tmp.path / "nowhere").string();
+    CHECK_THROWS_WITH_AS(ImageFolder{missing}, doctest::Contains((missing + ": no such folder").c_str()), Error);
+    CHECK_THROWS_WITH_AS(ImageFolder{tmp.path.string()}, doctest::Contains("no class sub-folders"), Error);
+    fs::create_directories(tmp.path / "empty");
+    write_png(tmp.path / "full" / "a.png", 2, 2, 3, 1);
+    CHECK_THROWS_WITH_AS(ImageFolder{tmp.path.string()},
+                         doctest::Contains(((tmp.path / "empty").string() + ": no image files").c_str()), Error);
+    fs::remove(tmp.path / "empty");
+    write_text(tmp.path / "full" / "broken.jpg", "these bytes are not a JPEG");
+    const ImageFolder ds(tmp.path.string());
+    REQUIRE(ds.size() == 2);
+    CHECK_NOTHROW(ds.get(0));  // a.png
+    CHECK_THROWS_WITH_AS(
+        ds.get(1), doctest::Contains(((tmp.path / "full" / "broken.jpg").string() + ": cannot decode").c_str()), Error);
+    CHECK_THROWS_WITH_AS(decode_image(missing + ".png"), doctest::Contains((missing + ".png: cannot decode").c_str()),
+                         Error);
+  }
+
+  TEST_CASE("a DataLoader batches transformed images; the batches do not depend on the workers") {
+    TempDir tmp("loader");
+    for (int i = 0; i < 6; ++i)
+      write_png(tmp.path / (i % 2 ? "b" : "a") / (std::to_string(i) + ".png"), 20 + 3 * i, 17 + i, 3, i);
+    auto ds =
+        std::make_shared<ImageFolder>(tmp.path.string(), imagenet_train_transform(kImageNetMean, kImageNetStd, 8));
+    std::vector<std::vector<float>> runs;
+    for (int workers : {0, 3}) {
+      DataLoader loader(ds, 4, /*shuffle=*/true, /*drop_last=*/false, /*seed=*/5, workers);
+      std::vector<float> all;
+      for (const Batch& b : loader) {
+        CHECK(b.images.shape()[1] == 3);
+        CHECK(b.images.shape()[2] == 8);
+        const std::vector<float> v = b.images.to_vector<float>();
+        all.insert(all.end(), v.begin(), v.end());
+      }
+      CHECK(all.size() == 6 * 3 * 8 * 8);
+      runs.push_back(all);
+    }
+    CHECK(runs[0] == runs[1]);
+  }
+}
