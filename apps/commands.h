@@ -15,5 +15,7 @@ void add_data_command(CLI::App& app);  // `qnn data get` (apps/data_get.cpp)
 void add_ptq_command(CLI::App& app);   // `qnn ptq` (apps/ptq.cpp)
 // `qnn reproduce gpfq-theory` (apps/reproduce_gpfq_theory.cpp)
 void add_reproduce_gpfq_theory_command(CLI::App& reproduce);
+// `qnn reproduce gpfq-imagenet` and `gpfq-cifar` (apps/reproduce_gpfq.cpp)
+void add_reproduce_gpfq_commands(CLI::App& reproduce);
 
 }  // namespace qnn::apps

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   auto* reproduce = app.add_subcommand("reproduce", "Re-run a paper's experiment and print its numbers beside ours");
   reproduce->require_subcommand(1);
   qnn::apps::add_reproduce_gpfq_theory_command(*reproduce);
+  qnn::apps::add_reproduce_gpfq_commands(*reproduce);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
