@@ -1,6 +1,13 @@
-#include "quant/ptq/ptq.h"
+// P2 Algorithm 1 (Zhang, Zhou, Saab; GPFQ digest section 1.2): quantize a network layer by layer,
+//   for i = 1..L:
+//     Phase I : X^(i-1) = Phi^(i-1)(X_i), X-tilde^(i-1) = Phi-tilde^(i-1)(X_i)   (a fresh batch X_i,
+//               through the analog and the partly quantized network)
+//     Phase II: every neuron w of W^(i), in parallel, by P2 (8)-(9) (quant/ptq/gpfq_layer)
+//     replace W^(i) by Q^(i) in Phi-tilde.
+#include "quant/ptq/gpfq.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "core/autograd.h"
 #include "core/error.h"
@@ -15,24 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-LayerPrecision default_precision(const PtqOptions& o) { return {true, o.alphabet.family, o.alphabet.bits}; }
-
-void check_plan_names(const BitPlan& plan, const std::vector<QuantLayer>& layers) {
-  if (!plan.json().contains("layers"))
-    return;
-  for (const auto& [name, value] : plan.json()["layers"].items()) {
-    bool found = false;
-    for (const auto& layer : layers)
-      found = found || layer.name == name;
-    QNN_CHECK(found, "bit plan",
-              "names layer '" << name << "', which the model does not have (expected one of its "
-                              << "Conv2d/Linear paths, e.g. '" << layers.front().name << "')");
-  }
-}
-
-// The weight as the neuron-per-row matrix [N_i, N] (a view when contiguous).
-Tensor neuron_rows(const Tensor& weight) { return weight.contiguous().reshape({weight.size(0), -1}); }
 
 // X of `layer` for all `images`, captured chunk by chunk. For a conv layer the patch indices are
 // drawn on the first call (indices empty) and reused as given afterwards, so that X and X-tilde
@@ -87,12 +76,6 @@ GpfqLayerResult quantize_layer(const QuantLayer& layer, const Tensor& W, const T
   return all;
 }
 
-QuantizedParam write_quantized(const QuantLayer& layer, const Tensor& Q, const std::vector<Alphabet>& alphabets) {
-  NoGradGuard no_grad;
-  copy_(layer.weight(), Q.reshape(layer.weight().shape()));
-  return QuantizedParam{layer.name + ".weight", alphabets};
-}
-
 // Bias correction of the dagger variant (digest section 4.1): with the last layer's float
 // weights W_L, one more batch captured at its input in both networks,
 //   b_L <- b_L + mean_rows(X W_L^T - X-tilde W_L^T) = b_L + W_L (x-bar - x-tilde-bar).
@@ -123,90 +106,6 @@ void correct_last_bias(nn::Module& analog, nn::Module& quantized, const QuantLay
 }
 
 }  // namespace
-
-PtqMethod ptq_method_from_string(const std::string& name) {
-  if (name == "rtn")
-    return PtqMethod::rtn;
-  if (name == "gpfq")
-    return PtqMethod::gpfq;
-  if (name == "gpfq-soft")
-    return PtqMethod::gpfq_soft;
-  if (name == "gpfq-hard")
-    return PtqMethod::gpfq_hard;
-  throw Error("ptq: got method '" + name + "' (expected rtn, gpfq, gpfq-soft or gpfq-hard)");
-}
-
-std::string to_string(PtqMethod method) {
-  switch (method) {
-    case PtqMethod::rtn:
-      return "rtn";
-    case PtqMethod::gpfq:
-      return "gpfq";
-    case PtqMethod::gpfq_soft:
-      return "gpfq-soft";
-    case PtqMethod::gpfq_hard:
-      return "gpfq-hard";
-  }
-  return "?";
-}
-
-std::vector<Alphabet> layer_alphabets(const Tensor& weight, const LayerPrecision& precision,
-                                      const PtqOptions& options) {
-  AlphabetSpec spec = options.alphabet;
-  spec.family = precision.family;
-  spec.bits = precision.bits;
-  std::vector<Alphabet> alphabets = fit_alphabets(neuron_rows(weight), spec);
-  if (options.method != PtqMethod::gpfq_hard || options.lambda <= 0)
-    return alphabets;
-  QNN_CHECK(spec.family == AlphabetFamily::midtread, "gpfq-hard",
-            "got the " << to_string(spec.family) << " alphabet (expected midtread, the one P2 (4) thresholds)");
-  for (Alphabet& a : alphabets) {
-    // P2 (4): {0} u {+-(lambda + k delta)}, K and delta as in P2 (31)-(32) (paper text), or delta
-    // shrunk so that the top level stays C r-bar (the authors' code; digest pitfall 13).
-    float delta = a.delta();
-    if (options.hard_keep_qmax) {
-      delta = (a.max_level() - options.lambda) / static_cast<float>(a.K());
-      QNN_CHECK(delta > 0, "gpfq-hard",
-                "lambda = " << options.lambda << " is not below the top level " << a.max_level()
-                            << " (expected lambda < C r-bar with hard_keep_qmax)");
-    }
-    a = Alphabet::thresholded(a.K(), delta, options.lambda);
-  }
-  return alphabets;
-}
-
-PtqResult rtn(nn::Module& model, const PtqOptions& options, const LayerCallback& on_layer) {
-  const auto start = Clock::now();
-  const std::vector<QuantLayer> layers = quantizable_layers(model);
-  check_plan_names(options.plan, layers);
-  PtqResult result;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    const QuantLayer& layer = layers[i];
-    const LayerPrecision precision = options.plan.precision(layer.name, layer.kind(), default_precision(options));
-    if (!precision.quantized || (options.bias_correct && i + 1 == layers.size())) {
-      result.float_layers.push_back(layer.name);
-      continue;
-    }
-    const auto t0 = Clock::now();
-    const Tensor W = neuron_rows(layer.weight());
-    const std::vector<Alphabet> alphabets = layer_alphabets(W, precision, options);
-    Tensor Q = Tensor::empty(W.shape());
-    const float* w = W.data<float>();
-    float* q = Q.data<float>();
-    const int64_t rows = W.size(0), cols = W.size(1);
-    for (int64_t j = 0; j < rows; ++j)
-      for (int64_t t = 0; t < cols; ++t)  // P2 (5): q = Q(w), entry by entry
-        q[j * cols + t] = alphabets[alphabets.size() == 1 ? 0 : j].nearest(w[j * cols + t]);
-    result.quantized.push_back(write_quantized(layer, Q, alphabets));
-    LayerReport report{layer.name, layer.kind(), precision.describe(), alphabets.front().describe(), 0, cols, rows};
-    report.quantize_seconds = seconds_since(t0);
-    result.layers.push_back(report);
-    if (on_layer)
-      on_layer(report);
-  }
-  result.seconds = seconds_since(start);
-  return result;
-}
 
 PtqResult gpfq(nn::Module& analog, nn::Module& quantized, const CalibrationBatches& next_batch,
                const PtqOptions& options, const LayerCallback& on_layer) {
