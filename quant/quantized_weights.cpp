@@ -89,6 +89,13 @@ void save_quantized(const std::string& path, const nn::StateDict& state, const s
                          {"levels", width},
                          {"bits_per_code", bits},
                          {"alphabet", param.alphabets.front().describe()}};
+    // The step size delta of each group, for uniform alphabets (the levels say it too).
+    if (param.alphabets.front().kind() != Alphabet::Kind::arbitrary) {
+      std::vector<float> deltas;
+      for (const auto& a : param.alphabets)
+        deltas.push_back(a.delta());
+      index[param.name]["delta"] = deltas;
+    }
   }
   std::vector<std::pair<std::string, Tensor>> tensors;
   for (const auto& [name, tensor] : state) {

@@ -6,7 +6,8 @@
 //   "<name>.levels"  F32 [groups, L]    the sorted levels of each group's alphabet (a group is the
 //                                       whole tensor, or one output channel = one row of dim 0)
 //   metadata "qnn_quantized": JSON {name: {"shape": [...], "groups": g, "levels": L,
-//                                          "bits_per_code": n, "alphabet": "..."}}
+//                                          "bits_per_code": n, "alphabet": "...",
+//                                          "delta": [step per group] (uniform alphabets)}}
 // plus whatever the writer adds (method, bits, C, m, seed, ...). Decoding gives back exactly the
 // float values the quantized model computed with, so a reloaded model evaluates identically.
 #include <map>
