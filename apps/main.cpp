@@ -19,6 +19,10 @@ int main(int argc, char** argv) {
   qnn::apps::add_eval_command(app);
   qnn::apps::add_models_command(app);
   qnn::apps::add_data_command(app);
+  qnn::apps::add_qat_command(app);
+  auto* reproduce = app.add_subcommand("reproduce", "Run a paper's experiment and print its numbers beside ours");
+  reproduce->require_subcommand(1);
+  qnn::apps::add_reproduce_parq_command(*reproduce);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
