@@ -1,5 +1,6 @@
 #include "apps/qat_hooks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -154,12 +155,15 @@ class QatHooks : public TrainHooks {
         << "; warmup " << o.warmup_steps << " steps, Q every " << o.quant_period << " steps, anneal steps "
         << o.map.anneal_start << ".." << o.map.anneal_end << " (epoch " << end_epoch << ")"
         << (o.map.kind == quant::ProxMap::Kind::parq ? ", steepness " + fmt(o.map.steepness) : "") << '\n';
-    // The first histogram: the starting weights (epoch 0).
-    const Tensor& w0 = entries[hist_index_].param;
-    float max_abs = 0.0f;
-    for (float v : w0.to_vector<float>())
-      max_abs = std::max(max_abs, std::fabs(v));
-    hist_range_ = 1.1 * std::max(max_abs, 1e-6f);
+    // The first histogram: the starting weights (epoch 0). The range is 1.3 x the 99.5th
+    // percentile of |w| (a few outliers would otherwise squeeze the bulk and Q into a few bins);
+    // values beyond it are counted in the end bins.
+    std::vector<float> a = entries[hist_index_].param.to_vector<float>();
+    for (float& v : a)
+      v = std::fabs(v);
+    const size_t k = std::min(a.size() - 1, static_cast<size_t>(0.995 * static_cast<double>(a.size())));
+    std::nth_element(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(k), a.end());
+    hist_range_ = 1.3 * std::max(a[k], 1e-6f);
     snapshot(0, "start");
   }
 
