@@ -17,5 +17,7 @@ void add_ptq_command(CLI::App& app);   // `qnn ptq` (apps/ptq.cpp)
 void add_reproduce_gpfq_theory_command(CLI::App& reproduce);
 // `qnn reproduce gpfq-imagenet` and `gpfq-cifar` (apps/reproduce_gpfq.cpp)
 void add_reproduce_gpfq_commands(CLI::App& reproduce);
+void add_qat_command(CLI::App& app);                   // `qnn qat` (apps/qat.cpp)
+void add_reproduce_parq_command(CLI::App& reproduce);  // `qnn reproduce parq-cifar` (apps/reproduce_parq.cpp)
 
 }  // namespace qnn::apps

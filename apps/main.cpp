@@ -20,10 +20,12 @@ int main(int argc, char** argv) {
   qnn::apps::add_models_command(app);
   qnn::apps::add_data_command(app);
   qnn::apps::add_ptq_command(app);
+  qnn::apps::add_qat_command(app);
   auto* reproduce = app.add_subcommand("reproduce", "Re-run a paper's experiment and print its numbers beside ours");
   reproduce->require_subcommand(1);
   qnn::apps::add_reproduce_gpfq_theory_command(*reproduce);
   qnn::apps::add_reproduce_gpfq_commands(*reproduce);
+  qnn::apps::add_reproduce_parq_command(*reproduce);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

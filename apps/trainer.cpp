@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "apps/progress.h"
+#include "apps/qat_hooks.h"
 #include "core/autograd.h"
 #include "core/io/safetensors.h"
 #include "core/ops/loss.h"
@@ -50,6 +51,8 @@ ojson TrainConfig::to_json() const {
   j["test_limit"] = test_limit;
   j["out_dir"] = out_dir;
   j["run_name"] = run_name;
+  j["init_weights"] = init_weights;
+  j["qat"] = qat;
   return j;
 }
 
@@ -89,6 +92,9 @@ TrainConfig TrainConfig::from_json(const json& j) {
     c.test_limit = j.value("test_limit", c.test_limit);
     c.out_dir = j.value("out_dir", c.out_dir);
     c.run_name = j.value("run_name", c.run_name);
+    c.init_weights = j.value("init_weights", c.init_weights);
+    if (j.contains("qat") && !j.at("qat").is_null())
+      c.qat = j.at("qat");
   } catch (const json::exception& e) {
     throw Error(std::string("train config: ") + e.what() + " (a value has the wrong type)");
   }
@@ -115,6 +121,8 @@ ojson EpochMetrics::to_json() const {
   j["test_top1"] = test.top1;
   j["test_top5"] = test.top5;
   j["seconds"] = seconds;
+  if (!extra.empty())
+    j["qat"] = extra;
   return j;
 }
 
@@ -128,6 +136,8 @@ EpochMetrics EpochMetrics::from_json(const json& j) {
   m.test.top1 = j.at("test_top1").get<double>();
   m.test.top5 = j.at("test_top5").get<double>();
   m.seconds = j.at("seconds").get<double>();
+  if (j.contains("qat"))
+    m.extra = j.at("qat");
   return m;
 }
 
@@ -175,6 +185,7 @@ struct Run {
   std::shared_ptr<nn::Module> model;
   std::unique_ptr<optim::Optimizer> optimizer;
   std::unique_ptr<optim::LRScheduler> scheduler;
+  std::unique_ptr<TrainHooks> hooks;  // QAT, or none
   std::vector<EpochMetrics> history;
   Position pos;
 };
@@ -195,6 +206,11 @@ void save_checkpoint(const Run& run, const TrainConfig& config, const fs::path& 
   for (const auto& [name, t] : opt.tensors)
     tensors.emplace_back("optim." + name, t);
   ojson state;
+  if (run.hooks) {
+    for (const auto& [name, t] : run.hooks->state_tensors())
+      tensors.emplace_back(run.hooks->prefix() + "." + name, t);
+    state[run.hooks->prefix()] = run.hooks->state_scalars();
+  }
   state["epoch"] = run.pos.epoch;
   state["batch"] = run.pos.batch;
   state["loss_sum"] = run.pos.loss_sum;
@@ -221,11 +237,20 @@ void load_checkpoint(Run& run, const std::string& path) {
   const json state = json::parse(file.metadata.at("state"));
   nn::StateDict model_state;
   optim::StateDict opt;
+  std::vector<std::pair<std::string, Tensor>> hook_tensors;
+  const std::string hook_prefix = run.hooks ? run.hooks->prefix() + "." : std::string();
   for (auto& [name, t] : file.tensors) {
     if (name.rfind("model.", 0) == 0)
       model_state.emplace_back(name.substr(6), t);
     else if (name.rfind("optim.", 0) == 0)
       opt.tensors.emplace_back(name.substr(6), t);
+    else if (run.hooks && name.rfind(hook_prefix, 0) == 0)
+      hook_tensors.emplace_back(name.substr(hook_prefix.size()), t);
+  }
+  if (run.hooks) {
+    QNN_CHECK(state.contains(run.hooks->prefix()), "train --resume",
+              path << " has no " << run.hooks->prefix() << " state (expected a checkpoint of the same kind of run)");
+    run.hooks->load_state(hook_tensors, state.at(run.hooks->prefix()));
   }
   run.model->load_state_dict(model_state, /*strict=*/true);
   opt.scalars = state.at("optimizer");
@@ -301,6 +326,15 @@ TrainResult train(const TrainConfig& config, const ClassificationData& data, con
   run.model = nn::make_model(config.model, model_options);
   run.optimizer = make_optimizer(config, *run.model);
   run.scheduler = optim::make_scheduler(*run.optimizer, schedule_options(config));
+  if (!config.init_weights.empty() && resume.empty()) {
+    load_weights(*run.model, config.init_weights);
+    log << "starting from the weights in " << config.init_weights << '\n';
+  }
+  const auto train_set = first(data.train, config.train_limit);
+  const auto test_set = first(data.test, config.test_limit);
+  data::DataLoader loader(train_set, config.batch, /*shuffle=*/true, /*drop_last=*/false, config.seed, config.workers);
+  if (!config.qat.empty())
+    run.hooks = make_qat_hooks(config, data.num_classes, *run.model, *run.optimizer, loader.size(), log);
   if (!resume.empty()) {
     load_checkpoint(run, resume);
     log << "resumed from " << resume << " at epoch " << run.pos.epoch + 1 << ", batch " << run.pos.batch << '\n';
@@ -310,9 +344,6 @@ TrainResult train(const TrainConfig& config, const ClassificationData& data, con
   fs::create_directories(dir);
   write_atomically(dir / "config.json", config.to_json().dump(2) + "\n");
 
-  const auto train_set = first(data.train, config.train_limit);
-  const auto test_set = first(data.test, config.test_limit);
-  data::DataLoader loader(train_set, config.batch, /*shuffle=*/true, /*drop_last=*/false, config.seed, config.workers);
   EvalOptions eval_options;
   eval_options.batch_size = config.eval_batch;
   eval_options.workers = config.workers;
@@ -334,7 +365,10 @@ TrainResult train(const TrainConfig& config, const ClassificationData& data, con
       loss.backward();
       if (config.clip_grad_norm > 0.0)
         optim::clip_grad_norm_(params, config.clip_grad_norm);
-      run.optimizer->step();
+      if (run.hooks)
+        run.hooks->step();
+      else
+        run.optimizer->step();
       const int64_t n = batch.labels.size(0);
       int64_t top1 = 0, top5 = 0;
       {
@@ -370,6 +404,9 @@ TrainResult train(const TrainConfig& config, const ClassificationData& data, con
         run.pos.seen ? 100.0 * static_cast<double>(run.pos.correct) / static_cast<double>(run.pos.seen) : 0.0;
     m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
     m.test = evaluate(*run.model, test_set, eval_options);
+    std::string hook_text;
+    if (run.hooks)
+      std::tie(hook_text, m.extra) = run.hooks->epoch_end(m.epoch);
     run.scheduler->step();
     run.history.push_back(m);
     run.pos.batch = 0;
@@ -382,7 +419,7 @@ TrainResult train(const TrainConfig& config, const ClassificationData& data, con
                   static_cast<long long>(m.epoch), static_cast<long long>(config.epochs), m.lr, m.train_loss,
                   m.train_top1, m.test.loss, m.test.top1, m.seconds,
                   static_cast<double>(train_set->size()) / m.seconds);
-    log << line << std::endl;
+    log << line << hook_text << std::endl;
     const bool best = m.test.top1 > run.pos.best_top1 || run.history.size() == 1;
     if (best) {
       run.pos.best_top1 = m.test.top1;
@@ -399,6 +436,9 @@ TrainResult train(const TrainConfig& config, const ClassificationData& data, con
       break;
     }
   }
+  if (run.hooks && !result.interrupted)
+    run.hooks->finish(
+        *run.model, dir.string(), [&](nn::Module& m) { return evaluate(m, test_set, eval_options); }, log);
   result.history = run.history;
   result.best_top1 = run.pos.best_top1;
   return result;

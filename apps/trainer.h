@@ -46,6 +46,10 @@ struct TrainConfig {
   int64_t test_limit = 0;   // > 0: only the first N test images
   std::string out_dir = "runs";
   std::string run_name;  // empty: <model>-<dataset>-seed<seed>
+  // Starting weights of a fresh run (plain weights or a checkpoint; apps/weights.h load_weights).
+  std::string init_weights;
+  // Quantization-aware training (apps/qat_hooks.h QatConfig): empty = full-precision training.
+  nlohmann::json qat = nlohmann::json::object();
   // Testing aid: stop (as Ctrl-C would) after this many optimizer steps of this invocation.
   int64_t stop_after_steps = 0;
 
@@ -60,7 +64,8 @@ struct EpochMetrics {
   double lr = 0.0;
   double train_loss = 0.0, train_top1 = 0.0;
   EvalResult test;
-  double seconds = 0.0;  // training time of the epoch (not recorded in the checkpoint's metrics)
+  double seconds = 0.0;          // training time of the epoch (not recorded in the checkpoint's metrics)
+  nlohmann::ordered_json extra;  // what training hooks report (QAT: slope, fraction on Q, Q)
   nlohmann::ordered_json to_json() const;
   static EpochMetrics from_json(const nlohmann::json& j);
 };

@@ -1,0 +1,93 @@
+#include "apps/svg_histogram.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace qnn::apps {
+
+std::vector<int64_t> histogram_counts(const float* values, int64_t n, double lo, double hi, int bins) {
+  std::vector<int64_t> counts(std::max(bins, 1), 0);
+  const double width = (hi - lo) / static_cast<double>(counts.size());
+  for (int64_t i = 0; i < n; ++i) {
+    const double k = std::floor((static_cast<double>(values[i]) - lo) / width);
+    counts[static_cast<size_t>(std::clamp(k, 0.0, static_cast<double>(counts.size() - 1)))] += 1;
+  }
+  return counts;
+}
+
+namespace {
+
+std::string escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string histogram_svg(const Histogram& h) {
+  // Layout: panels stacked vertically, a shared x axis in weight units.
+  const double width = 640, left = 50, right = 20, panel_h = 110, gap = 28, top = 40;
+  const double plot_w = width - left - right;
+  const double height = top + static_cast<double>(h.panels.size()) * (panel_h + gap) + 30;
+  auto x_of = [&](double v) { return left + (v - h.lo) / (h.hi - h.lo) * plot_w; };
+  std::ostringstream s;
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+    << "\" font-family=\"sans-serif\" font-size=\"11\">\n";
+  s << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  s << "<text x=\"" << width / 2 << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" << escape(h.title)
+    << "</text>\n";
+  for (size_t p = 0; p < h.panels.size(); ++p) {
+    const HistogramPanel& panel = h.panels[p];
+    const double y0 = top + static_cast<double>(p) * (panel_h + gap);
+    const double base = y0 + panel_h;
+    const int64_t peak = std::max<int64_t>(1, *std::max_element(panel.counts.begin(), panel.counts.end()));
+    const double bin_w = plot_w / static_cast<double>(panel.counts.size());
+    s << "<text x=\"" << left << "\" y=\"" << y0 - 6 << "\">" << escape(panel.title) << "</text>\n";
+    s << "<rect x=\"" << left << "\" y=\"" << y0 << "\" width=\"" << plot_w << "\" height=\"" << panel_h
+      << "\" fill=\"none\" stroke=\"#999\"/>\n";
+    for (size_t b = 0; b < panel.counts.size(); ++b) {
+      if (panel.counts[b] == 0)
+        continue;
+      const double bh = panel_h * static_cast<double>(panel.counts[b]) / static_cast<double>(peak);
+      s << "<rect x=\"" << fmt(left + static_cast<double>(b) * bin_w) << "\" y=\"" << fmt(base - bh) << "\" width=\""
+        << fmt(bin_w) << "\" height=\"" << fmt(bh) << "\" fill=\"#4878b0\"/>\n";
+    }
+    for (float q : panel.levels) {
+      if (q < h.lo || q > h.hi)
+        continue;
+      s << "<line x1=\"" << fmt(x_of(q)) << "\" x2=\"" << fmt(x_of(q)) << "\" y1=\"" << y0 << "\" y2=\"" << base
+        << "\" stroke=\"#d03030\" stroke-width=\"1.2\" stroke-dasharray=\"4,2\"/>\n";
+    }
+    s << "<text x=\"" << left - 4 << "\" y=\"" << y0 + 10 << "\" text-anchor=\"end\">" << peak << "</text>\n";
+  }
+  // x axis ticks under the last panel
+  const double axis_y = top + static_cast<double>(h.panels.size()) * (panel_h + gap) - gap + 14;
+  for (int k = 0; k <= 4; ++k) {
+    const double v = h.lo + (h.hi - h.lo) * k / 4.0;
+    s << "<text x=\"" << fmt(x_of(v)) << "\" y=\"" << axis_y << "\" text-anchor=\"middle\">" << fmt(v) << "</text>\n";
+  }
+  s << "<text x=\"" << width - right << "\" y=\"" << axis_y + 14
+    << "\" text-anchor=\"end\" fill=\"#d03030\">dashed: target set Q</text>\n";
+  s << "</svg>\n";
+  return s.str();
+}
+
+}  // namespace qnn::apps

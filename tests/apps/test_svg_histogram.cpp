@@ -1,0 +1,45 @@
+// The histogram SVG writer of `qnn qat`: bin counts (values outside the range go to the end bins)
+// and a document with one panel per snapshot and one dashed line per level of Q.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "apps/svg_histogram.h"
+
+using namespace qnn::apps;
+
+namespace {
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1))
+    ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_SUITE("svg_histogram") {
+  TEST_CASE("counts: even bins over [lo, hi], outliers clamped to the end bins") {
+    const std::vector<float> v = {-5.0f, -1.0f, -0.6f, -0.5f, 0.0f, 0.49f, 0.5f, 0.99f, 3.0f};
+    const std::vector<int64_t> c = histogram_counts(v.data(), static_cast<int64_t>(v.size()), -1.0, 1.0, 4);
+    // bins [-1,-0.5) [-0.5,0) [0,0.5) [0.5,1]
+    CHECK(c == std::vector<int64_t>{3, 1, 2, 3});
+  }
+
+  TEST_CASE("the document has a panel per snapshot and a line per level in range") {
+    Histogram h;
+    h.title = "layer <x> & y";
+    h.lo = -1.0;
+    h.hi = 1.0;
+    h.panels.push_back({"epoch 0", {1, 2, 3, 0}, {}});
+    h.panels.push_back({"epoch 3", {0, 5, 5, 0}, {-0.5f, 0.5f, 2.0f}});  // 2.0 is out of range
+    const std::string svg = histogram_svg(h);
+    CHECK(svg.rfind("<svg", 0) == 0);
+    CHECK(svg.find("</svg>") != std::string::npos);
+    CHECK(svg.find("layer &lt;x&gt; &amp; y") != std::string::npos);
+    CHECK(count_of(svg, "stroke-dasharray") == 2);
+    CHECK(count_of(svg, "fill=\"#4878b0\"") == 5);  // non-empty bins only
+  }
+}
