@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "apps/svg_plot.h"
+
 namespace qnn::apps {
 
 std::vector<int64_t> histogram_counts(const float* values, int64_t n, double lo, double hi, int bins) {
@@ -18,21 +20,6 @@ std::vector<int64_t> histogram_counts(const float* values, int64_t n, double lo,
 }
 
 namespace {
-
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '&')
-      out += "&amp;";
-    else
-      out += c;
-  }
-  return out;
-}
 
 std::string fmt(double v) {
   char buf[32];
@@ -52,7 +39,7 @@ std::string histogram_svg(const Histogram& h) {
   s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
     << "\" font-family=\"sans-serif\" font-size=\"11\">\n";
   s << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  s << "<text x=\"" << width / 2 << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" << escape(h.title)
+  s << "<text x=\"" << width / 2 << "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" << svg_escape(h.title)
     << "</text>\n";
   for (size_t p = 0; p < h.panels.size(); ++p) {
     const HistogramPanel& panel = h.panels[p];
@@ -60,7 +47,7 @@ std::string histogram_svg(const Histogram& h) {
     const double base = y0 + panel_h;
     const int64_t peak = std::max<int64_t>(1, *std::max_element(panel.counts.begin(), panel.counts.end()));
     const double bin_w = plot_w / static_cast<double>(panel.counts.size());
-    s << "<text x=\"" << left << "\" y=\"" << y0 - 6 << "\">" << escape(panel.title) << "</text>\n";
+    s << "<text x=\"" << left << "\" y=\"" << y0 - 6 << "\">" << svg_escape(panel.title) << "</text>\n";
     s << "<rect x=\"" << left << "\" y=\"" << y0 << "\" width=\"" << plot_w << "\" height=\"" << panel_h
       << "\" fill=\"none\" stroke=\"#999\"/>\n";
     for (size_t b = 0; b < panel.counts.size(); ++b) {

@@ -73,7 +73,9 @@ std::vector<double> ticks(const Axis& a) {
   return out;
 }
 
-std::string escape(const std::string& s) {
+}  // namespace
+
+std::string svg_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     if (c == '<')
@@ -88,8 +90,6 @@ std::string escape(const std::string& s) {
   return out;
 }
 
-}  // namespace
-
 void write_line_plot_svg(const std::string& path, const std::vector<PlotSeries>& series, const PlotOptions& o) {
   const Axis ax = fit_axis(series, o.log_x, true), ay = fit_axis(series, o.log_y, false);
   const double left = 80, right = 200, top = 40, bottom = 60;
@@ -99,7 +99,7 @@ void write_line_plot_svg(const std::string& path, const std::vector<PlotSeries>&
   std::ostringstream svg;
   svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << o.width << "\" height=\"" << o.height
       << "\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  svg << "<text x=\"" << left + pw / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">" << escape(o.title)
+  svg << "<text x=\"" << left + pw / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">" << svg_escape(o.title)
       << "</text>\n";
   svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << pw << "\" height=\"" << ph
       << "\" fill=\"none\" stroke=\"black\"/>\n";
@@ -116,9 +116,9 @@ void write_line_plot_svg(const std::string& path, const std::vector<PlotSeries>&
         << tick_label(t, ay.log) << "</text>\n";
   }
   svg << "<text x=\"" << left + pw / 2 << "\" y=\"" << o.height - 18 << "\" text-anchor=\"middle\">"
-      << escape(o.x_label) << "</text>\n";
+      << svg_escape(o.x_label) << "</text>\n";
   svg << "<text transform=\"translate(18," << top + ph / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
-      << escape(o.y_label) << "</text>\n";
+      << svg_escape(o.y_label) << "</text>\n";
   for (size_t k = 0; k < series.size(); ++k) {
     const PlotSeries& s = series[k];
     const std::string color = s.color.empty() ? kPalette[k % 8] : s.color;
@@ -134,7 +134,7 @@ void write_line_plot_svg(const std::string& path, const std::vector<PlotSeries>&
     const double ly = top + 14 + 18 * static_cast<double>(k);
     svg << "<line x1=\"" << left + pw + 12 << "\" y1=\"" << ly << "\" x2=\"" << left + pw + 36 << "\" y2=\"" << ly
         << "\" stroke=\"" << color << "\" stroke-width=\"2\"" << (s.dashed ? " stroke-dasharray=\"6,4\"" : "")
-        << "/><text x=\"" << left + pw + 42 << "\" y=\"" << ly + 4 << "\">" << escape(s.label) << "</text>\n";
+        << "/><text x=\"" << left + pw + 42 << "\" y=\"" << ly + 4 << "\">" << svg_escape(s.label) << "</text>\n";
   }
   svg << "</svg>\n";
   const std::string tmp = path + ".tmp";

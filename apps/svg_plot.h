@@ -20,6 +20,9 @@ struct PlotOptions {
   int width = 720, height = 480;
 };
 
+// `text` with <, > and & escaped for SVG text content (shared by the SVG writers).
+std::string svg_escape(const std::string& text);
+
 // Writes the plot to `path` (atomically). Points with non-finite coordinates, or non-positive
 // ones on a log axis, are skipped. Throws qnn::Error when the file cannot be written.
 void write_line_plot_svg(const std::string& path, const std::vector<PlotSeries>& series, const PlotOptions& options);
