@@ -269,14 +269,20 @@ class QatHooks : public TrainHooks {
     return buf;
   }
 
-  // A histogram of the latent u (the weights themselves before QAT starts) of the chosen layer.
+  // Histograms of the chosen layer: the latent u (filled) and the weights w = map(u) the network
+  // uses (outline). Under PARQ, w gathers on Q as the slope anneals while u stays spread (the
+  // digest's Fig. 11: w against u); before QAT starts, and after the final projection, there is
+  // only one tensor.
   void snapshot(int64_t epoch, const std::string& label) {
     const auto& e = qat_->entries()[hist_index_];
-    const Tensor& src = epoch < 0 ? e.param : e.latent.defined() ? e.latent : e.param;
+    const bool two = epoch >= 0 && e.latent.defined();
+    const Tensor& filled = two ? e.latent : e.param;
     json s;
     s["epoch"] = epoch;
-    s["label"] = std::string(epoch < 0 ? "w " : e.latent.defined() ? "latent u " : "weights ") + label;
-    s["counts"] = histogram_counts(src.data<float>(), src.numel(), -hist_range_, hist_range_, 120);
+    s["label"] = std::string(epoch < 0 ? "w " : two ? "" : "weights ") + label;
+    s["counts"] = histogram_counts(filled.data<float>(), filled.numel(), -hist_range_, hist_range_, 120);
+    if (two)
+      s["counts_w"] = histogram_counts(e.param.data<float>(), e.param.numel(), -hist_range_, hist_range_, 120);
     s["levels"] = e.Q.empty() ? std::vector<float>{} : e.Q[0].levels();
     snapshots_.push_back(s);
   }
@@ -299,6 +305,8 @@ class QatHooks : public TrainHooks {
               config_.bits_name();
     h.lo = -hist_range_;
     h.hi = hist_range_;
+    h.fill_label = "latent u";
+    h.overlay_label = "w = map(u), the weights in use";
     for (size_t i : pick) {
       const json& s = snapshots_[i];
       HistogramPanel p;
@@ -307,6 +315,8 @@ class QatHooks : public TrainHooks {
                 s.at("label").get<std::string>();
       p.counts = s.at("counts").get<std::vector<int64_t>>();
       p.levels = s.at("levels").get<std::vector<float>>();
+      if (s.contains("counts_w"))
+        p.overlay = s.at("counts_w").get<std::vector<int64_t>>();
       h.panels.push_back(std::move(p));
     }
     std::ofstream(fs::path(run_dir) / "latent_histogram.svg") << histogram_svg(h);

@@ -27,13 +27,30 @@ std::string fmt(double v) {
   return buf;
 }
 
+// The overlay as one step-shaped polyline over the panel, scaled to its own peak: a series that sits
+// entirely on a few values (weights exactly on Q) would otherwise flatten the filled one.
+std::string overlay_outline(const std::vector<int64_t>& counts, double left, double base, double plot_w,
+                            double panel_h) {
+  const int64_t peak = std::max<int64_t>(1, *std::max_element(counts.begin(), counts.end()));
+  const double bin_w = plot_w / static_cast<double>(counts.size());
+  std::string points;
+  for (size_t b = 0; b < counts.size(); ++b) {
+    const double y = base - panel_h * static_cast<double>(counts[b]) / static_cast<double>(peak);
+    const double x0 = left + static_cast<double>(b) * bin_w;
+    points += fmt(x0) + "," + fmt(y) + " " + fmt(x0 + bin_w) + "," + fmt(y) + " ";
+  }
+  return "<polyline points=\"" + points + "\" fill=\"none\" stroke=\"#e08020\" stroke-width=\"1.2\"/>\n" +
+         "<text x=\"" + fmt(left + plot_w - 4) + "\" y=\"" + fmt(base - panel_h + 10) +
+         "\" text-anchor=\"end\" fill=\"#e08020\">" + std::to_string(peak) + "</text>\n";
+}
+
 }  // namespace
 
 std::string histogram_svg(const Histogram& h) {
   // Layout: panels stacked vertically, a shared x axis in weight units.
   const double width = 640, left = 50, right = 20, panel_h = 110, gap = 28, top = 40;
   const double plot_w = width - left - right;
-  const double height = top + static_cast<double>(h.panels.size()) * (panel_h + gap) + 30;
+  const double height = top + static_cast<double>(h.panels.size()) * (panel_h + gap) + 34;
   auto x_of = [&](double v) { return left + (v - h.lo) / (h.hi - h.lo) * plot_w; };
   std::ostringstream s;
   s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
@@ -64,6 +81,8 @@ std::string histogram_svg(const Histogram& h) {
         << "\" stroke=\"#d03030\" stroke-width=\"1.2\" stroke-dasharray=\"4,2\"/>\n";
     }
     s << "<text x=\"" << left - 4 << "\" y=\"" << y0 + 10 << "\" text-anchor=\"end\">" << peak << "</text>\n";
+    if (!panel.overlay.empty())
+      s << overlay_outline(panel.overlay, left, base, plot_w, panel_h);
   }
   // x axis ticks under the last panel
   const double axis_y = top + static_cast<double>(h.panels.size()) * (panel_h + gap) - gap + 14;
@@ -73,6 +92,10 @@ std::string histogram_svg(const Histogram& h) {
   }
   s << "<text x=\"" << width - right << "\" y=\"" << axis_y + 14
     << "\" text-anchor=\"end\" fill=\"#d03030\">dashed: target set Q</text>\n";
+  if (std::any_of(h.panels.begin(), h.panels.end(), [](const HistogramPanel& p) { return !p.overlay.empty(); }))
+    s << "<text x=\"" << left << "\" y=\"" << axis_y + 14 << "\">filled: " << svg_escape(h.fill_label)
+      << "; <tspan fill=\"#e08020\">outline: " << svg_escape(h.overlay_label)
+      << "</tspan> (each to its own peak)</text>\n";
   s << "</svg>\n";
   return s.str();
 }

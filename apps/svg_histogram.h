@@ -1,7 +1,8 @@
 #pragma once
 // A small SVG writer for one figure kind: histograms of a layer's weights at several epochs, one
 // panel per epoch, with the target set Q drawn as vertical lines (PARQ digest section 6: the
-// latent weights gathering on Q as the slope anneals).
+// weights gathering on Q as the slope anneals). A panel can overlay a second series as an
+// outline: `qnn qat` fills the latent u and outlines the weights w = map(u) the network uses.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,13 +10,15 @@
 namespace qnn::apps {
 
 struct HistogramPanel {
-  std::string title;            // e.g. "epoch 3 (parq inv 0.12)"
-  std::vector<int64_t> counts;  // one per bin, bins evenly over [lo, hi]
-  std::vector<float> levels;    // Q at that time (may be empty)
+  std::string title;             // e.g. "epoch 3 (parq inv 0.12)"
+  std::vector<int64_t> counts;   // one per bin, bins evenly over [lo, hi]
+  std::vector<float> levels;     // Q at that time (may be empty)
+  std::vector<int64_t> overlay;  // optional second series on the same bins, drawn as an outline
 };
 
 struct Histogram {
   std::string title;
+  std::string fill_label = "filled", overlay_label = "outline";  // legend, when panels overlay
   double lo = -1.0, hi = 1.0;
   std::vector<HistogramPanel> panels;
 };

@@ -33,13 +33,28 @@ TEST_SUITE("svg_histogram") {
     h.title = "layer <x> & y";
     h.lo = -1.0;
     h.hi = 1.0;
-    h.panels.push_back({"epoch 0", {1, 2, 3, 0}, {}});
-    h.panels.push_back({"epoch 3", {0, 5, 5, 0}, {-0.5f, 0.5f, 2.0f}});  // 2.0 is out of range
+    h.panels.push_back({"epoch 0", {1, 2, 3, 0}, {}, {}});
+    h.panels.push_back({"epoch 3", {0, 5, 5, 0}, {-0.5f, 0.5f, 2.0f}, {}});  // 2.0 is out of range
     const std::string svg = histogram_svg(h);
     CHECK(svg.rfind("<svg", 0) == 0);
     CHECK(svg.find("</svg>") != std::string::npos);
     CHECK(svg.find("layer &lt;x&gt; &amp; y") != std::string::npos);
     CHECK(count_of(svg, "stroke-dasharray") == 2);
     CHECK(count_of(svg, "fill=\"#4878b0\"") == 5);  // non-empty bins only
+  }
+
+  TEST_CASE("an overlay is one outline per panel that has one, with its legend") {
+    Histogram h;
+    h.fill_label = "latent u";
+    h.panels.push_back({"epoch 0", {1, 2, 3, 0}, {}, {}});
+    h.panels.push_back({"epoch 1", {1, 2, 3, 0}, {-0.5f, 0.5f}, {0, 6, 0, 6}});
+    const std::string svg = histogram_svg(h);
+    CHECK(count_of(svg, "<polyline") == 1);
+    CHECK(svg.find("filled: latent u") != std::string::npos);
+    // the outline's own peak is printed (6), beside the filled series' peak (3)
+    CHECK(svg.find(">6</text>") != std::string::npos);
+    Histogram plain;
+    plain.panels.push_back({"epoch 0", {1, 2, 3, 0}, {}, {}});
+    CHECK(histogram_svg(plain).find("filled:") == std::string::npos);
   }
 }
