@@ -17,20 +17,10 @@
 #include "core/creation.h"
 #include "core/io/safetensors.h"
 #include "nn/models/registry.h"
+#include "tests/data_dir.h"
 
 using namespace qnn;
 using namespace qnn::apps;
-
-namespace {
-
-const char* data_dir_or_skip() {
-  const char* dir = std::getenv("QNN_DATA_DIR");
-  if (!dir || !*dir)
-    MESSAGE("skipped: QNN_DATA_DIR is not set (expected the folder of shared/data)");
-  return dir && *dir ? dir : nullptr;
-}
-
-}  // namespace
 
 TEST_CASE("count_correct: top-1 and top-5 by hand; NaN is never correct") {
   // Row 0: label 2 is the best (top-1). Row 1: label 0 ranks 3rd (top-5, not top-1).
@@ -46,7 +36,7 @@ TEST_CASE("count_correct: top-1 and top-5 by hand; NaN is never correct") {
 }
 
 TEST_CASE("ResNet-20 logits for test images 0..15 match PyTorch within 1e-4") {
-  const char* root = data_dir_or_skip();
+  const char* root = qnn::testing::data_dir_or_skip();
   if (!root)
     return;
   const std::string pretrained = std::string(root) + "/pretrained/";
@@ -83,7 +73,7 @@ TEST_CASE("pretrained CIFAR ResNets reach PyTorch's accuracy on the full test se
   MESSAGE("skipped under AddressSanitizer: 40,000 images at -O1 take too long; the Release run checks this");
   return;
 #endif
-  const char* root = data_dir_or_skip();
+  const char* root = qnn::testing::data_dir_or_skip();
   if (!root)
     return;
   const std::string pretrained = std::string(root) + "/pretrained/";

@@ -23,19 +23,13 @@
 #include "core/generator.h"
 #include "datasets/image_folder.h"
 #include "nn/models/registry.h"
+#include "tests/data_dir.h"
 
 using namespace qnn;
 using namespace qnn::apps;
 namespace fs = std::filesystem;
 
 namespace {
-
-const char* data_dir_or_skip() {
-  const char* dir = std::getenv("QNN_DATA_DIR");
-  if (!dir || !*dir)
-    MESSAGE("skipped: QNN_DATA_DIR is not set (expected the folder of shared/data)");
-  return dir && *dir ? dir : nullptr;
-}
 
 struct TempDir {
   fs::path path;
@@ -68,7 +62,7 @@ std::map<std::string, int64_t> sample_labels(const std::string& dir) {
 }  // namespace
 
 TEST_CASE("imagenet: the 100 samples as val/<wnid>/ get labels.txt's class indices; missing splits are named") {
-  const char* root = data_dir_or_skip();
+  const char* root = qnn::testing::data_dir_or_skip();
   if (!root)
     return;
   const std::string samples = std::string(root) + "/imagenet/class_samples_original";
@@ -113,7 +107,7 @@ TEST_CASE("imagenet: the 100 samples as val/<wnid>/ get labels.txt's class indic
 }
 
 TEST_CASE("imagenet: a random ResNet-18 evaluates 13 samples (the grayscale one included) end to end") {
-  const char* root = data_dir_or_skip();
+  const char* root = qnn::testing::data_dir_or_skip();
   if (!root)
     return;
   const std::string samples = std::string(root) + "/imagenet/class_samples_original";

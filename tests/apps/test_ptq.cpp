@@ -15,18 +15,12 @@
 #include "apps/weights.h"
 #include "core/error.h"
 #include "nn/models/registry.h"
+#include "tests/data_dir.h"
 
 using namespace qnn;
 using namespace qnn::apps;
 
 namespace {
-
-const char* data_dir_or_skip() {
-  const char* dir = std::getenv("QNN_DATA_DIR");
-  if (!dir || !*dir)
-    MESSAGE("skipped: QNN_DATA_DIR is not set (expected the folder of shared/data)");
-  return dir && *dir ? dir : nullptr;
-}
 
 std::filesystem::path temp_dir(const std::string& name) {
   const auto dir = std::filesystem::temp_directory_path() / "qnn_test_ptq" / name;
@@ -52,7 +46,7 @@ TEST_CASE("qnn ptq: GPFQ of the pretrained ResNet-20 beats RTN at 4 bits; the sa
   MESSAGE("skipped under AddressSanitizer: a GPFQ pass at -O1 takes minutes; the Release run checks this");
   return;
 #endif
-  const char* root = data_dir_or_skip();
+  const char* root = qnn::testing::data_dir_or_skip();
   if (!root)
     return;
   const auto dir = temp_dir("r20");
@@ -90,7 +84,7 @@ TEST_CASE("qnn ptq: GPFQ of the pretrained ResNet-20 beats RTN at 4 bits; the sa
 }
 
 TEST_CASE("qnn ptq: bad input gives clear errors") {
-  const char* root = data_dir_or_skip();
+  const char* root = qnn::testing::data_dir_or_skip();
   if (!root)
     return;
   PtqRunConfig c;
@@ -123,7 +117,7 @@ TEST_CASE("qnn ptq: the ImageNet path runs end to end (random ResNet-18, sample 
   MESSAGE("skipped under AddressSanitizer: ResNet-18 at 224x224 and -O1 is too slow; the Release run checks this");
   return;
 #endif
-  const char* root = data_dir_or_skip();
+  const char* root = qnn::testing::data_dir_or_skip();
   if (!root)
     return;
   const auto dir = temp_dir("imagenet");

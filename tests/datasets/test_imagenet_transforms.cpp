@@ -16,6 +16,7 @@
 #include "core/ops.h"
 #include "datasets/image_folder.h"
 #include "datasets/transforms.h"
+#include "tests/data_dir.h"
 #include "tests/golden.h"
 
 using namespace qnn;
@@ -43,13 +44,6 @@ Tensor as_hwc_view(const Tensor& chw) {
   const Tensor hwc = chw.permute({1, 2, 0}).contiguous();
   const int64_t C = chw.size(0), W = chw.size(2);
   return make_view(hwc, chw.shape(), {1, W * C, C}, hwc.offset());
-}
-
-const char* data_dir_or_skip() {
-  const char* dir = std::getenv("QNN_DATA_DIR");
-  if (!dir || !*dir)
-    MESSAGE("skipped: QNN_DATA_DIR is not set (expected the folder of shared/data)");
-  return dir && *dir ? dir : nullptr;
 }
 
 }  // namespace
@@ -180,7 +174,7 @@ TEST_SUITE("imagenet_transforms") {
   }
 
   TEST_CASE("real JPEGs: stb_image against PIL's decode, and the eval pipeline on them") {
-    const char* root = data_dir_or_skip();
+    const char* root = qnn::testing::data_dir_or_skip();
     if (!root)
       return;
     const std::string dir = std::string(root) + "/imagenet/class_samples_original/";
@@ -233,7 +227,7 @@ TEST_SUITE("imagenet_transforms") {
 // Not run by default (doctest --no-skip runs it): decode and transform throughput on one thread
 // over the 100 sample JPEGs, for the report.
 TEST_CASE("throughput: decode, eval and train transforms over the 100 samples" * doctest::skip()) {
-  const char* root = data_dir_or_skip();
+  const char* root = qnn::testing::data_dir_or_skip();
   if (!root)
     return;
   std::vector<std::string> files;
