@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "apps/commands.h"
+#include "apps/json_file.h"
 #include "apps/ptq_run.h"
 #include "core/error.h"
 
@@ -61,14 +62,7 @@ void add_ptq_command(CLI::App& app) {
   cmd->callback([f, cmd] {
     PtqRunConfig config = f->c;
     if (!f->config_file.empty()) {
-      std::ifstream in(f->config_file);
-      QNN_CHECK(in.good(), "ptq --config", "cannot open " << f->config_file);
-      nlohmann::json file;
-      try {
-        file = nlohmann::json::parse(in);
-      } catch (const nlohmann::json::exception& e) {
-        throw Error("ptq --config: " + f->config_file + " is not valid JSON: " + e.what());
-      }
+      const nlohmann::json file = read_json_file(f->config_file, "ptq --config");
       // Flags given on the command line win over the file.
       nlohmann::json merged = file;
       const nlohmann::ordered_json flags = f->c.to_json();

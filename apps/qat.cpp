@@ -4,17 +4,15 @@
 // checkpoints and --resume) plus the QAT report per epoch, the final hard projection, the model
 // saved quantized (run folder/quantized.safetensors) and a histogram of one layer's latent weights
 // (latent_histogram.svg). Ctrl-C stops after the current step and saves a checkpoint.
-#include <unistd.h>
-
-#include <atomic>
-#include <csignal>
-#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "apps/commands.h"
+#include "apps/interrupt.h"
+#include "apps/json_file.h"
 #include "apps/qat_hooks.h"
 #include "apps/trainer.h"
+#include "apps/training_flags.h"
 #include "core/io/safetensors.h"
 #include "core/parallel.h"
 
@@ -22,22 +20,11 @@ namespace qnn::apps {
 
 namespace {
 
-std::atomic<bool> g_qat_stop{false};
-
-void on_qat_interrupt(int) {
-  if (g_qat_stop.exchange(true)) {
-    std::signal(SIGINT, SIG_DFL);
-    std::raise(SIGINT);
-    return;
-  }
-  const char message[] = "\nstopping after this step (Ctrl-C again to kill)...\n";
-  [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, message, sizeof message - 1);
-}
-
 struct QatFlags {
   std::string config_file, resume;
-  nlohmann::json overrides = nlohmann::json::object();      // TrainConfig keys
-  nlohmann::json qat_overrides = nlohmann::json::object();  // keys of its "qat" section
+  std::shared_ptr<nlohmann::json> overrides =
+      std::make_shared<nlohmann::json>(nlohmann::json::object());  // TrainConfig keys
+  nlohmann::json qat_overrides = nlohmann::json::object();         // keys of its "qat" section
 };
 
 // The defaults of `qnn qat` without a config: the CIFAR recipe of the PARQ paper (digest 5.1):
@@ -60,18 +47,12 @@ nlohmann::json qat_defaults(int64_t epochs) {
 void run_qat(const QatFlags& flags) {
   nlohmann::json j;
   if (flags.config_file.empty()) {
-    const int64_t epochs = flags.overrides.value("epochs", int64_t{200});
+    const int64_t epochs = flags.overrides->value("epochs", int64_t{200});
     j = qat_defaults(epochs);
   } else {
-    std::ifstream in(flags.config_file);
-    QNN_CHECK(in.good(), "qat --config", "cannot open " << flags.config_file);
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error("qat --config: " + flags.config_file + " is not valid JSON: " + e.what());
-    }
+    j = read_json_file(flags.config_file, "qat --config");
   }
-  for (const auto& [key, value] : flags.overrides.items())
+  for (const auto& [key, value] : flags.overrides->items())
     j[key] = value;
   if (!j.contains("qat") || !j["qat"].is_object())
     j["qat"] = nlohmann::json::object();
@@ -97,19 +78,14 @@ void run_qat(const QatFlags& flags) {
   const ClassificationData data =
       load_classification_data(config.dataset, config.data_dir, named_normalization(config.normalize),
                                /*load_train=*/true, config.augment);
-  std::signal(SIGINT, on_qat_interrupt);
-  const TrainResult r = train(config, data, flags.resume, std::cout, &g_qat_stop);
-  std::signal(SIGINT, SIG_DFL);
+  TrainResult r;
+  {
+    const StopOnInterrupt interrupt;
+    r = train(config, data, flags.resume, std::cout, interrupt.flag());
+  }
   if (!r.interrupted && !r.history.empty())
     std::printf("done: last-epoch test top-1 %.2f%%; quantized model in %s/quantized.safetensors\n",
                 r.history.back().test.top1, config.run_dir().c_str());
-}
-
-template <class T>
-void train_option(CLI::App* cmd, const std::shared_ptr<QatFlags>& flags, const std::string& name,
-                  const std::string& key, const std::string& help) {
-  cmd->add_option_function<T>(
-      name, [flags, key](const T& value) { flags->overrides[key] = value; }, help);
 }
 
 template <class T>
@@ -156,38 +132,13 @@ void add_qat_command(CLI::App& app) {
       "Hard map uses the quantizer's q-hat on Q-update steps (the PARQ code; default nearest point)");
   qat_option<std::string>(cmd, flags, "--histogram-layer", "histogram_layer",
                           "Weight whose latent histogram is plotted (default the middle one)");
-  // training
-  train_option<std::string>(cmd, flags, "--from", "init_weights", "Starting weights (plain or checkpoint safetensors)");
-  train_option<std::string>(cmd, flags, "--model", "model", "Model name (default resnet20)");
-  train_option<std::string>(cmd, flags, "--dataset", "dataset", "cifar10 or cifar100");
-  train_option<std::string>(cmd, flags, "--data", "data_dir", "Folder of the dataset's binary files");
-  train_option<std::string>(cmd, flags, "--normalize", "normalize",
-                            "Input statistics: cifar10 (default) or imagenet (the pretrained ResNets)");
-  train_option<int64_t>(cmd, flags, "--epochs", "epochs", "Epochs (default 200)");
-  train_option<int64_t>(cmd, flags, "--batch", "batch", "Batch size (default 128)");
-  train_option<std::string>(cmd, flags, "--optimizer", "optimizer", "sgd or adamw (default sgd)");
-  train_option<double>(cmd, flags, "--lr", "lr", "Learning rate (default 0.1)");
-  train_option<double>(cmd, flags, "--momentum", "momentum", "SGD momentum (default 0.9)");
-  train_option<double>(cmd, flags, "--wd", "weight_decay", "Weight decay, on the latent weights (default 2e-4)");
-  train_option<uint64_t>(cmd, flags, "--seed", "seed", "Seed of every random stream (default 1)");
-  train_option<int>(cmd, flags, "--workers", "workers", "Data loader threads (default 2)");
-  train_option<int64_t>(cmd, flags, "--train-limit", "train_limit", "Use only the first N training images");
-  train_option<int64_t>(cmd, flags, "--test-limit", "test_limit", "Use only the first N test images");
-  train_option<std::string>(cmd, flags, "--out", "out_dir", "Folder of run folders (default runs)");
-  train_option<std::string>(cmd, flags, "--name", "run_name",
-                            "Run folder name (default <model>-<dataset>-<method>-<bits>-seed<seed>)");
-  cmd->add_flag(
-      "--no-augment", [flags](int64_t) { flags->overrides["augment"] = false; }, "No random crop / flip");
-  cmd->add_option_function<std::string>(
-      "--schedule",
-      [flags](const std::string& text) {
-        try {
-          flags->overrides["schedule"] = nlohmann::json::parse(text);
-        } catch (const nlohmann::json::exception&) {
-          throw CLI::ValidationError("--schedule", "expected JSON such as '{\"name\":\"cosine\",\"total_steps\":3}'");
-        }
-      },
-      "LR schedule as JSON, stepped per epoch (default multistep at 40/60/75% of the epochs)");
+  // training: the flags of `qnn train`, with the QAT defaults in their help
+  TrainingFlagHelp help;
+  help.weight_decay = "Weight decay, on the latent weights (default 2e-4)";
+  help.normalize = "Input statistics: cifar10 (default) or imagenet (the pretrained ResNets)";
+  help.run_name = "Run folder name (default <model>-<dataset>-<method>-<bits>-seed<seed>)";
+  help.schedule = "LR schedule as JSON, stepped per epoch (default multistep at 40/60/75% of the epochs)";
+  add_training_flags(cmd, flags->overrides, help);
   cmd->callback([flags] { run_qat(*flags); });
 }
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
+#include "apps/json_file.h"
 #include "apps/ptq_run.h"
 #include "core/error.h"
 
@@ -32,16 +33,6 @@ struct ReproduceOptions {
   int64_t m = 0, test_limit = 0, holdout = 0, search_m = 0;
   std::string search_C;
 };
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  QNN_CHECK(in.good(), "reproduce", "cannot open " << path);
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("reproduce: " + path + " is not valid JSON: " + e.what());
-  }
-}
 
 std::string default_weights_dir() {
   const char* root = std::getenv("QNN_DATA_DIR");
@@ -70,7 +61,7 @@ void run_tables(const ReproduceOptions& o, const std::vector<std::string>& files
   };
   std::vector<Line> lines;
   for (const std::string& file : files) {
-    const nlohmann::json table = read_json(file);
+    const nlohmann::json table = read_json_file(file, "reproduce");
     QNN_CHECK(table.contains("rows") && table["rows"].is_array(), "reproduce", file << " has no \"rows\" array");
     std::cout << "== " << table.value("table", file) << ": " << table.value("note", "") << "\n";
     for (const auto& row : table["rows"]) {

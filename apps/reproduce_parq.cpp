@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "apps/commands.h"
+#include "apps/interrupt.h"
 #include "apps/parq_recipes.h"
 #include "apps/trainer.h"
 #include "core/error.h"
@@ -93,8 +94,13 @@ void run_reproduce(const ReproduceFlags& f) {
           const fs::path last = dir / "last.safetensors";
           std::cout << "== " << j["run_name"].get<std::string>() << (fs::exists(last) ? " (resuming)" : "")
                     << std::endl;
-          const TrainResult r = train(config, data, fs::exists(last) ? last.string() : "", std::cout);
-          QNN_CHECK(!r.interrupted, "reproduce", "run " << dir.string() << " was interrupted");
+          const StopOnInterrupt interrupt;
+          const TrainResult r = train(config, data, fs::exists(last) ? last.string() : "", std::cout, interrupt.flag());
+          if (r.interrupted) {
+            std::cout << "interrupted: " << (dir / "last.safetensors").string()
+                      << " is saved; the same command resumes it" << std::endl;
+            return;
+          }
         }
         std::ifstream in(summary);
         ours[{b, m}].push_back(nlohmann::json::parse(in).at("final_top1").get<double>());
