@@ -36,6 +36,7 @@ ojson parq_cifar_recipe(const std::string& model, const std::string& bits, const
   j["lr"] = 0.1;
   j["momentum"] = 0.9;
   j["weight_decay"] = 2e-4;
+  j["no_decay_bias"] = true;  // digest 5.1: biases none, BN gamma decayed
   ojson milestones = ojson::array();
   for (double m : {80.0, 120.0, 150.0}) {
     const int64_t e = scaled(m, epochs_scale);
@@ -75,6 +76,7 @@ ojson parq_imagenet_recipe(const std::string& model, const std::string& bits, co
     j["lr"] = 0.1;
     j["momentum"] = 0.9;
     j["weight_decay"] = 1e-4;
+    j["no_decay_bias"] = true;
     j["schedule"] = {{"name", "step"}, {"step_size", 30}, {"gamma", 0.1}};
     q["warmup_steps"] = 2500;
     q["quant_period"] = 50;
@@ -90,6 +92,7 @@ ojson parq_imagenet_recipe(const std::string& model, const std::string& bits, co
     j["optimizer"] = "adamw";
     j["lr"] = 5e-4;
     j["weight_decay"] = 0.05;
+    j["no_decay_bias"] = true;  // the code also exempts pos_embed and cls_token; qnn does not yet
     j["schedule"] = {
         {"name", "cosine"}, {"total_steps", 280}, {"warmup_steps", 5}, {"warmup_start_factor", 1e-3}, {"min_lr", 1e-8}};
     q["fp_stem_head"] = true;

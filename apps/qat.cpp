@@ -28,7 +28,7 @@ struct QatFlags {
 };
 
 // The defaults of `qnn qat` without a config: the CIFAR recipe of the PARQ paper (digest 5.1):
-// wd 2e-4, LR x0.1 at 40%/60%/75% of the epochs (80/120/150 of 200).
+// wd 2e-4 (not on biases), LR x0.1 at 40%/60%/75% of the epochs (80/120/150 of 200).
 nlohmann::json qat_defaults(int64_t epochs) {
   nlohmann::json milestones = nlohmann::json::array();
   for (double f : {0.4, 0.6, 0.75}) {
@@ -38,6 +38,7 @@ nlohmann::json qat_defaults(int64_t epochs) {
   }
   nlohmann::json j;
   j["weight_decay"] = 2e-4;
+  j["no_decay_bias"] = true;  // the paper's code exempts biases only (BN gamma is decayed)
   j["schedule"] = milestones.empty()
                       ? nlohmann::json{{"name", "constant"}}
                       : nlohmann::json{{"name", "multistep"}, {"milestones", milestones}, {"gamma", 0.1}};

@@ -42,6 +42,7 @@ ojson TrainConfig::to_json() const {
   j["nesterov"] = nesterov;
   j["weight_decay"] = weight_decay;
   j["no_decay_norm_bias"] = no_decay_norm_bias;
+  j["no_decay_bias"] = no_decay_bias;
   j["clip_grad_norm"] = clip_grad_norm;
   j["schedule"] = schedule;
   j["augment"] = augment;
@@ -82,6 +83,7 @@ TrainConfig TrainConfig::from_json(const json& j) {
     c.nesterov = j.value("nesterov", c.nesterov);
     c.weight_decay = j.value("weight_decay", c.weight_decay);
     c.no_decay_norm_bias = j.value("no_decay_norm_bias", c.no_decay_norm_bias);
+    c.no_decay_bias = j.value("no_decay_bias", c.no_decay_bias);
     c.clip_grad_norm = j.value("clip_grad_norm", c.clip_grad_norm);
     if (j.contains("schedule"))
       c.schedule = j.at("schedule");
@@ -271,6 +273,8 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, nn::Modul
   std::vector<optim::ParamGroup> groups;
   if (c.no_decay_norm_bias) {
     groups = optim::weight_decay_groups(model.named_parameters(), c.weight_decay);
+  } else if (c.no_decay_bias) {
+    groups = optim::bias_no_decay_groups(model.named_parameters(), c.weight_decay);
   } else {
     optim::ParamGroup all;
     all.params = model.parameters();

@@ -35,6 +35,7 @@ struct TrainConfig {
   bool nesterov = false;
   double weight_decay = 1e-4;
   bool no_decay_norm_bias = false;  // weight decay 0 on biases and norm parameters
+  bool no_decay_bias = false;       // weight decay 0 on *.bias only, norm scales decayed (the PARQ code)
   double clip_grad_norm = 0.0;      // 0: no clipping
   // Stepped once per epoch. Milestones and total steps count epochs; an empty object means
   // multistep at 50% and 75% of the epochs (gamma 0.1), the CIFAR ResNet recipe.

@@ -51,16 +51,21 @@ bool parse_state_name(const std::string& name, size_t& group, size_t& param, std
 
 }  // namespace
 
-std::vector<ParamGroup> weight_decay_groups(const NamedTensors& named, double weight_decay,
-                                            const std::vector<std::string>& no_decay_names) {
+namespace {
+
+bool is_bias_name(const std::string& name) {
+  return name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
+}
+
+// Trainable parameters split by `exempt` into "decay" and "no_decay", empty groups left out.
+template <class Exempt>
+std::vector<ParamGroup> split_by_decay(const NamedTensors& named, double weight_decay, Exempt exempt) {
   ParamGroup decay{{}, std::nullopt, weight_decay, "decay"};
   ParamGroup no_decay{{}, std::nullopt, 0.0, "no_decay"};
   for (const auto& [name, t] : named) {
     if (!t.defined() || !t.requires_grad())
       continue;
-    const bool is_bias = name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
-    const bool listed = std::find(no_decay_names.begin(), no_decay_names.end(), name) != no_decay_names.end();
-    (t.dim() <= 1 || is_bias || listed ? no_decay : decay).params.push_back(t);
+    (exempt(name, t) ? no_decay : decay).params.push_back(t);
   }
   std::vector<ParamGroup> groups;
   if (!decay.params.empty())
@@ -68,6 +73,20 @@ std::vector<ParamGroup> weight_decay_groups(const NamedTensors& named, double we
   if (!no_decay.params.empty())
     groups.push_back(std::move(no_decay));
   return groups;
+}
+
+}  // namespace
+
+std::vector<ParamGroup> weight_decay_groups(const NamedTensors& named, double weight_decay,
+                                            const std::vector<std::string>& no_decay_names) {
+  return split_by_decay(named, weight_decay, [&](const std::string& name, const Tensor& t) {
+    const bool listed = std::find(no_decay_names.begin(), no_decay_names.end(), name) != no_decay_names.end();
+    return t.dim() <= 1 || is_bias_name(name) || listed;
+  });
+}
+
+std::vector<ParamGroup> bias_no_decay_groups(const NamedTensors& named, double weight_decay) {
+  return split_by_decay(named, weight_decay, [](const std::string& name, const Tensor&) { return is_bias_name(name); });
 }
 
 Optimizer::Optimizer(std::vector<ParamGroup> groups, double default_lr, double default_weight_decay, const char* kind) {

@@ -38,6 +38,10 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 std::vector<ParamGroup> weight_decay_groups(const NamedTensors& named, double weight_decay,
                                             const std::vector<std::string>& no_decay_names = {});
 
+// The narrower split of the PARQ code (digest 4, "weight-decay groups"): only names ending in
+// ".bias" (conv/linear biases and norm shifts) go to "no_decay"; norm scales keep the decay.
+std::vector<ParamGroup> bias_no_decay_groups(const NamedTensors& named, double weight_decay);
+
 // The state of an optimizer as a checkpoint stores it.
 //   tensors: "state.<group>.<param>.<buffer>" (e.g. "state.0.3.momentum_buffer"), float32, the
 //            live buffers (not copies): save them before the next step().

@@ -80,6 +80,23 @@ TEST_CASE("weight_decay_groups: 1-d tensors, biases and listed names get no deca
   CHECK(weight_decay_groups({{"b", conv_bias}}, 0.1).size() == 1);  // no empty group
 }
 
+TEST_CASE("bias_no_decay_groups: only *.bias is exempt; norm scales keep the decay (PARQ code)") {
+  Tensor conv = param({4, 3, 3, 3}), bn_weight = param({4}), bn_bias = param({4}), fc_bias = param({10}),
+         frozen = param({3});
+  frozen.set_requires_grad(false);
+  const std::vector<ParamGroup> groups = bias_no_decay_groups(
+      {{"conv.weight", conv}, {"bn.weight", bn_weight}, {"bn.bias", bn_bias}, {"fc.bias", fc_bias}, {"f.bias", frozen}},
+      2e-4);
+  REQUIRE(groups.size() == 2);
+  CHECK(groups[0].name == "decay");
+  CHECK(groups[0].weight_decay == 2e-4);
+  REQUIRE(groups[0].params.size() == 2);
+  CHECK(groups[0].params[1].data<float>() == bn_weight.data<float>());  // BN gamma is decayed
+  CHECK(groups[1].name == "no_decay");
+  CHECK(groups[1].weight_decay == 0.0);
+  CHECK(groups[1].params.size() == 2);  // bn.bias, fc.bias (the frozen one is left out)
+}
+
 TEST_CASE("zero_grad drops every gradient") {
   Tensor a = param({3}), b = param({2});
   SGD opt({a, b}, {.lr = 0.1});
