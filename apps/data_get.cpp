@@ -11,11 +11,11 @@
 
 #include "apps/commands.h"
 #include "apps/data_setup.h"
-#include "apps/download.h"
 #include "apps/md5.h"
 #include "apps/progress.h"
 #include "apps/untar.h"
 #include "core/error.h"
+#include "datasets/download.h"
 
 namespace qnn::apps {
 
@@ -55,7 +55,7 @@ std::string get_dataset(const DataGetOptions& o, std::ostream& log) {
   } else {
     log << "downloading " << url << '\n';
     ProgressBar bar("download", 100);
-    download(url, archive.string(), [&](int64_t now, int64_t total) {
+    data::download(url, archive.string(), [&](int64_t now, int64_t total) {
       if (total > 0)
         bar.update(100 * now / total, now, std::to_string(now >> 20) + "/" + std::to_string(total >> 20) + " MiB");
     });

@@ -1,4 +1,4 @@
-#include "apps/download.h"
+#include "datasets/download.h"
 
 #include <curl/curl.h>
 
@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 
-namespace qnn::apps {
+namespace qnn::data {
 
 namespace {
 
@@ -64,4 +64,4 @@ void download(const std::string& url, const std::string& path, const DownloadPro
   std::filesystem::rename(tmp, path);
 }
 
-}  // namespace qnn::apps
+}  // namespace qnn::data
