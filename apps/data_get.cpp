@@ -11,10 +11,10 @@
 
 #include "apps/commands.h"
 #include "apps/data_setup.h"
-#include "apps/md5.h"
 #include "apps/progress.h"
 #include "apps/untar.h"
 #include "core/error.h"
+#include "datasets/checksum.h"
 #include "datasets/download.h"
 
 namespace qnn::apps {
@@ -50,7 +50,7 @@ std::string get_dataset(const DataGetOptions& o, std::ostream& log) {
   const std::string md5 = o.md5.empty() ? it->second.md5 : o.md5;
   fs::create_directories(o.dir);
   const fs::path archive = fs::path(o.dir) / fs::path(url).filename();
-  if (fs::exists(archive) && md5_of_file(archive.string()) == md5) {
+  if (fs::exists(archive) && data::md5_of_file(archive.string()) == md5) {
     log << archive.string() << " is already here (MD5 matches)\n";
   } else {
     log << "downloading " << url << '\n';
@@ -61,7 +61,7 @@ std::string get_dataset(const DataGetOptions& o, std::ostream& log) {
     });
     bar.finish();
   }
-  const std::string got = md5_of_file(archive.string());
+  const std::string got = data::md5_of_file(archive.string());
   if (got != md5) {
     fs::remove(archive);
     throw Error("data get: " + archive.string() + " has MD5 " + got + " (expected " + md5 +

@@ -1,6 +1,6 @@
-// `qnn data get`: MD5 against RFC 1321's test vectors, .tar.gz extraction (and refusal of paths
-// that escape the folder), and the whole download-check-unpack against a local HTTP server
-// (python3 -m http.server on 127.0.0.1) serving an archive of shared/data's CIFAR-10 files.
+// `qnn data get`: .tar.gz extraction (and refusal of paths that escape the folder), and the whole
+// download-check-unpack against a local HTTP server (python3 -m http.server on 127.0.0.1) serving
+// an archive of shared/data's CIFAR-10 files. The MD5: tests/datasets/test_download.cpp.
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -17,21 +17,15 @@
 #include <thread>
 
 #include "apps/data_get.h"
-#include "apps/md5.h"
 #include "apps/untar.h"
 #include "core/error.h"
+#include "datasets/checksum.h"
 
 using namespace qnn;
 using namespace qnn::apps;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string md5_of(const std::string& text) {
-  Md5 m;
-  m.update(text.data(), text.size());
-  return m.hex_digest();
-}
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -113,23 +107,6 @@ std::string python_md5(const fs::path& file) {
 
 }  // namespace
 
-TEST_CASE("MD5 gives RFC 1321's test-suite digests") {
-  CHECK(md5_of("") == "d41d8cd98f00b204e9800998ecf8427e");
-  CHECK(md5_of("a") == "0cc175b9c0f1b6a831c399e269772661");
-  CHECK(md5_of("abc") == "900150983cd24fb0d6963f7d28e17f72");
-  CHECK(md5_of("message digest") == "f96b697d7cb7938d525a2f31aaf161d0");
-  CHECK(md5_of("abcdefghijklmnopqrstuvwxyz") == "c3fcd3d76192e4007dfb496cca67e13b");
-  std::string digits;
-  for (int i = 0; i < 8; ++i)
-    digits += "1234567890";
-  CHECK(md5_of(digits) == "57edf4a22be3c955ac49da2e2107b67a");
-  // Fed in uneven pieces, the same digest.
-  Md5 m;
-  for (size_t i = 0; i < digits.size(); i += 7)
-    m.update(digits.data() + i, std::min<size_t>(7, digits.size() - i));
-  CHECK(m.hex_digest() == "57edf4a22be3c955ac49da2e2107b67a");
-}
-
 TEST_CASE("extract_tar_gz unpacks what tar packed and refuses paths outside the folder") {
   const fs::path d = fresh_dir("untar");
   std::string big(70000, 'x');
@@ -175,7 +152,7 @@ TEST_CASE("data get: download from a local server, check the MD5, unpack") {
   REQUIRE(run("tar -czf " + (d / "www/cifar-10-binary.tar.gz").string() + " -C " + source.string() +
               " cifar-10-batches-bin") == 0);
   const std::string md5 = python_md5(d / "www/cifar-10-binary.tar.gz");
-  CHECK(md5_of_file((d / "www/cifar-10-binary.tar.gz").string()) == md5);
+  CHECK(data::md5_of_file((d / "www/cifar-10-binary.tar.gz").string()) == md5);
   LocalServer server(d / "www");
   REQUIRE(server.accepting());
 
