@@ -12,8 +12,8 @@
 #include "apps/commands.h"
 #include "apps/data_setup.h"
 #include "apps/progress.h"
-#include "apps/untar.h"
 #include "core/error.h"
+#include "datasets/archive.h"
 #include "datasets/checksum.h"
 #include "datasets/download.h"
 
@@ -68,7 +68,7 @@ std::string get_dataset(const DataGetOptions& o, std::ostream& log) {
                 "); the file was removed, run again to download it anew");
   }
   log << "MD5 " << got << " matches; unpacking\n";
-  const std::vector<std::string> files = extract_tar_gz(archive.string(), o.dir);
+  const std::vector<std::string> files = data::extract_archive(archive.string(), o.dir);
   const fs::path folder = fs::path(o.dir) / it->second.folder;
   QNN_CHECK(
       fs::is_directory(folder), "data get",

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake libopenblas-openmp-dev nlohmann-json3-dev doctest-dev libstb-dev libcli11-dev
-  libcurl4-openssl-dev zlib1g-dev libssl-dev clang-format)
+  libcurl4-openssl-dev libssl-dev libarchive-dev clang-format)
 for arg in "$@"; do
   case "$arg" in
     # libopenblas0: torch reaches BLAS through Debian's libblas.so.3 alternative, which otherwise
