@@ -1,6 +1,7 @@
-// LSBQ (PARQ digest section 4.1): the worked vectors of digest 9.1 exactly, the optimal 2-bit and
-// ternary fits against brute force over every assignment on small inputs, |unique(q-hat)| = |Q|,
-// per-channel grouping, and greedy b = 1 == uniform b = 1.
+// LSBQ (PARQ Section 4; greedy and ternary as in the PARQ authors' code): worked vectors on an
+// 8-value input (reference values from an independent re-implementation of the code's formulas),
+// the optimal 2-bit and ternary fits against brute force over every assignment on small inputs,
+// |unique(q-hat)| = |Q|, per-channel grouping, and greedy b = 1 == uniform b = 1.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -20,7 +21,7 @@ using namespace qnn::quant;
 
 namespace {
 
-// The digest's input (9.1): mean|p| = 0.70625.
+// The worked example's input: mean|p| = 0.70625.
 const std::vector<float> kP = {-1.3f, -0.6f, -0.2f, 0.0f, 0.1f, 0.45f, 0.9f, 2.1f};
 
 void check_values(const std::vector<float>& got, const std::vector<double>& want, double tol = 1e-5) {
@@ -81,7 +82,7 @@ double squared_error(const std::vector<float>& u, const std::vector<float>& q) {
 }  // namespace
 
 TEST_SUITE("lsbq") {
-  TEST_CASE("greedy b = 1, 2, 3 reproduce the digest's worked vectors (9.1)") {
+  TEST_CASE("greedy b = 1, 2, 3 reproduce the worked vectors") {
     std::vector<float> q(kP.size());
     const Alphabet Q1 = lsbq_greedy(kP, 1, q);
     check_values(Q1.levels(), {-0.70625, 0.70625});
@@ -96,11 +97,11 @@ TEST_SUITE("lsbq") {
     const Alphabet Q3 = lsbq_greedy(kP, 3, q);  // v = [0.70625, 0.5453125, 0.2796875]
     check_values(Q3.levels(), {-1.53125, -0.971875, -0.440625, -0.11875, 0.11875, 0.440625, 0.971875, 1.53125});
     check_values(q, {-1.53125, -0.440625, -0.440625, -0.11875, -0.11875, 0.440625, 0.971875, 1.53125});
-    // Pitfall 1: the nearest point differs from q-hat at -0.2 and 0.1.
+    // The projection of PARQ Eq. (2) (the nearest point) differs from q-hat at -0.2 and 0.1.
     check_values(nearest_all(Q3, kP), {-1.53125, -0.440625, -0.11875, -0.11875, 0.11875, 0.440625, 0.971875, 1.53125});
   }
 
-  TEST_CASE("ternary heuristic: v = 1.1 mean|u| (9.1)") {
+  TEST_CASE("ternary heuristic: v = 1.1 mean|u|, worked vector") {
     std::vector<float> q(kP.size());
     const Alphabet Q = lsbq_ternary_simple(kP, q);
     const double v = 0.776875;
@@ -159,7 +160,7 @@ TEST_SUITE("lsbq") {
     size_t differ = 0;
     for (size_t i = 0; i < x.size(); ++i)
       differ += q[i] != Q3.nearest(x[i]);
-    CHECK(differ > 0);  // digest: about a third for 3-bit Laplace data
+    CHECK(differ > 0);  // about a third of them for 3-bit Laplace data
   }
 
   TEST_CASE("optimal 2-bit and ternary LSBQ against brute force over every assignment") {
@@ -191,7 +192,7 @@ TEST_SUITE("lsbq") {
     check_values(q, {0, 0, 1, -1, 1, 0}, 1e-7);
   }
 
-  TEST_CASE("greedy b = 1 equals uniform b = 1 (digest 4.3)") {
+  TEST_CASE("greedy b = 1 equals uniform b = 1 (both are {+-mean|u|})") {
     const std::vector<float> x = random_values(1000, 5);
     std::vector<float> a(x.size()), b(x.size());
     const Alphabet Qa = lsbq_greedy(x, 1, a);

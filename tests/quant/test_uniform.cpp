@@ -1,5 +1,6 @@
-// Uniform quantizers of the PARQ code (digest 4.3): the worked vectors of 9.1, half-to-even
-// rounding, level counts, midtread, the ternary variant.
+// Uniform quantizers of the PARQ authors' code (the paper uses only LSBQ): worked vectors on the
+// 8-value input of test_lsbq.cpp (reference values from an independent re-implementation of the
+// code's formulas), half-to-even rounding, level counts, midtread, the ternary variant.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -27,7 +28,7 @@ void check_values(const std::vector<float>& got, const std::vector<double>& want
 }  // namespace
 
 TEST_SUITE("uniform") {
-  TEST_CASE("mean scale, midrise, b = 1..4: the digest's worked vectors (9.1)") {
+  TEST_CASE("mean scale, midrise, b = 1..4: the worked vectors") {
     std::vector<float> q(kP.size());
     const Alphabet Q1 = uniform_quantize(kP, 1, UniformScale::mean, false, q);  // q_max = 0.70625
     check_values(Q1.levels(), {-0.70625, 0.70625});
