@@ -14,9 +14,12 @@
 #include "core/generator.h"
 #include "quant/qat/prox_maps.h"
 #include "quant/quantizers/lsbq.h"
+#include "tests/check_close.h"
 
 using namespace qnn;
 using namespace qnn::quant;
+using qnn::testing::check_close;
+using qnn::testing::Tolerance;
 
 namespace {
 
@@ -28,11 +31,8 @@ Alphabet lsbq2_of_kP() {
   return lsbq_greedy(kP, 2, q);
 }
 
-void check_values(const std::vector<float>& got, const std::vector<double>& want, double tol = 1e-5) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    CHECK_MESSAGE(std::fabs(got[i] - want[i]) <= tol, "index " << i << ": got " << got[i] << ", want " << want[i]);
-}
+// Absolute: |got - want| <= 1e-5.
+constexpr Tolerance kTol = Tolerance::absolute(1e-5);
 
 std::vector<float> sorted_inputs(float lo, float hi, int n) {
   std::vector<float> x(n);
@@ -51,20 +51,20 @@ TEST_SUITE("prox") {
     const Alphabet Q = lsbq2_of_kP();
     std::vector<float> w(kP.size());
     parq_map(kP, Q, 1.0f, w);
-    check_values(w, {-1.2515625, -0.6, -0.2, 0, 0.1, 0.45, 0.9, 1.2515625});
+    check_close(w, {-1.2515625, -0.6, -0.2, 0, 0.1, 0.45, 0.9, 1.2515625}, kTol);
     parq_map(kP, Q, 0.5f, w);
-    check_values(w, {-1.2515625, -0.49375, -0.1609375, 0, 0.1609375, 0.19375, 1.09375, 1.2515625});
+    check_close(w, {-1.2515625, -0.49375, -0.1609375, 0, 0.1609375, 0.19375, 1.09375, 1.2515625}, kTol);
     parq_map(kP, Q, 0.25f, w);
-    check_values(w, {-1.2515625, -0.28125, -0.1609375, 0, 0.1609375, 0.1609375, 1.2515625, 1.2515625});
+    check_close(w, {-1.2515625, -0.28125, -0.1609375, 0, 0.1609375, 0.1609375, 1.2515625, 1.2515625}, kTol);
   }
 
   TEST_CASE("BinaryRelax at theta = 0.25, 0.5: the worked vectors") {
     const Alphabet Q = lsbq2_of_kP();
     std::vector<float> w(kP.size());
     binaryrelax_map(kP, Q, 0.25f, w);
-    check_values(w, {-1.28789, -0.490234, -0.190234, -0.0402344, 0.115234, 0.377734, 0.987891, 1.88789});
+    check_close(w, {-1.28789, -0.490234, -0.190234, -0.0402344, 0.115234, 0.377734, 0.987891, 1.88789}, kTol);
     binaryrelax_map(kP, Q, 0.5f, w);
-    check_values(w, {-1.27578, -0.380469, -0.180469, -0.0804687, 0.130469, 0.305469, 1.07578, 1.67578});
+    check_close(w, {-1.27578, -0.380469, -0.180469, -0.0804687, 0.130469, 0.305469, 1.07578, 1.67578}, kTol);
   }
 
   TEST_CASE("the normalized mirror sigmoid at steepness 100, 75, 50 (the PARQ scripts') and 10") {
