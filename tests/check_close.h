@@ -18,6 +18,7 @@
 #include <source_location>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -42,10 +43,16 @@ struct Tolerance {
 };
 
 inline std::ostream& operator<<(std::ostream& os, const Tolerance& t) {
-  os << t.atol << " + " << t.rtol << " * ";
-  if (t.floor > 0)
-    return os << "max(|expected|, " << t.floor << ")";
-  return os << "|expected|";
+  if (t.atol != 0 || t.rtol == 0)
+    os << t.atol << (t.rtol != 0 ? " + " : "");
+  if (t.rtol != 0) {
+    os << t.rtol << " * ";
+    if (t.floor > 0)
+      os << "max(|expected|, " << t.floor << ")";
+    else
+      os << "|expected|";
+  }
+  return os;
 }
 
 // One scalar pair.
