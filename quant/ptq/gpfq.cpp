@@ -1,4 +1,4 @@
-// P2 Algorithm 1 (Zhang, Zhou, Saab; GPFQ digest section 1.2): quantize a network layer by layer,
+// P2 Algorithm 1 (Zhang, Zhou, Saab): quantize a network layer by layer,
 //   for i = 1..L:
 //     Phase I : X^(i-1) = Phi^(i-1)(X_i), X-tilde^(i-1) = Phi-tilde^(i-1)(X_i)   (a fresh batch X_i,
 //               through the analog and the partly quantized network)
@@ -76,7 +76,8 @@ GpfqLayerResult quantize_layer(const QuantLayer& layer, const Tensor& W, const T
   return all;
 }
 
-// Bias correction of the dagger variant (digest section 4.1): with the last layer's float
+// Bias correction of the dagger variant (the GPFQ-dagger rows of P2 Table 2: the last layer left
+// unquantized, its bias corrected as in Banner et al. 2018 / Nagel et al. 2019): with its float
 // weights W_L, one more batch captured at its input in both networks,
 //   b_L <- b_L + mean_rows(X W_L^T - X-tilde W_L^T) = b_L + W_L (x-bar - x-tilde-bar).
 void correct_last_bias(nn::Module& analog, nn::Module& quantized, const QuantLayer& a_last, const QuantLayer& q_last,

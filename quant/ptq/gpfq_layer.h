@@ -26,7 +26,7 @@ enum class GpfqForm {
   automatic,  // the cheaper of the two for the layer's sizes
   direct,     // the recursion P2 (8)-(9) on u in R^m: O(m N) per neuron
   gram,       // the same alphabet choices from G = X-tilde^T X and H = X-tilde^T X-tilde: O(N^2) per
-              // neuron after two N x N products (exact in exact arithmetic; digest section 1.1)
+              // neuron after two N x N products (our rewriting of P2 (9), exact in exact arithmetic)
 };
 
 struct GpfqLayerOptions {

@@ -3,14 +3,15 @@
 // weight of a neuron, so that a neuron w (a row of the layer's weight) acts as X w.
 //
 // Linear: input [*, in] -> rows = the leading indices flattened, X [rows, in].
-// Conv2d (GPFQ digest section 1.3, P1 section 2.3 / P2 section 3.3): the convolution becomes a
+// Conv2d (P1 sections 2.3 and 3.1 / P2 sections 3.3 and 5.1): the convolution becomes a
 // matrix product over vectorized patches. The patches are taken with the layer's kernel, padding
 // and dilation but with stride = kernel size, so they are disjoint (the theory needs independent
 // columns), and from each image only T = floor(p L) + 1 of its L patches are kept (T = L when
 // p = 1), drawn uniformly WITH replacement (the authors' code). A row is the patch in (c, kh, kw)
 // order, the order of the weight's flattened row [C_out, C_in, kh, kw] -> [C_out, C_in kh kw].
-// The same patch indices must be used for X and X-tilde (digest pitfall 10): draw them once with
-// sample_patches and pass them to both.
+// The same patch indices must be used for X and X-tilde (row i of both must be the same patch, or
+// the state u_t of P2 (8) compares unrelated rows): draw them once with sample_patches and pass
+// them to both.
 #include <cstdint>
 #include <vector>
 

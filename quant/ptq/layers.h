@@ -6,8 +6,9 @@
 // comes after everything upstream of it for the models of nn/models (ResNets register the
 // shortcut after the block's main path, which only consumes the block input; DeiT registers
 // patch embedding, blocks, head), which is what Algorithm 1 needs in a network that is not a chain
-// (digest section 1.2). A layer's input is captured where the layer consumes it, by a hook on the
-// layer, while the whole model runs; the forward stops right after the capture.
+// (the papers leave the order open; the authors' code walks the modules in registration order). A
+// layer's input is captured where the layer consumes it, by a hook on the layer, while the whole
+// model runs; the forward stops right after the capture.
 #include <memory>
 #include <string>
 #include <vector>

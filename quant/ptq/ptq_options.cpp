@@ -67,7 +67,7 @@ std::vector<Alphabet> layer_alphabets(const Tensor& weight, const LayerPrecision
             "got the " << to_string(spec.family) << " alphabet (expected midtread, the one P2 (4) thresholds)");
   for (Alphabet& a : alphabets) {
     // P2 (4): {0} u {+-(lambda + k delta)}, K and delta as in P2 (31)-(32) (paper text), or delta
-    // shrunk so that the top level stays C r-bar (the authors' code; digest pitfall 13).
+    // shrunk so that the top level stays C r-bar (the authors' code, not P2 section 5.2.4's text).
     float delta = a.delta();
     if (options.hard_keep_qmax) {
       delta = (a.max_level() - options.lambda) / static_cast<float>(a.K());

@@ -26,7 +26,7 @@ void hard_quantize(std::span<const float> u, const Alphabet& Q, std::span<float>
 void binaryrelax_map(std::span<const float> u, const Alphabet& Q, float theta, std::span<float> w) {
   check_sizes(u, w, "binaryrelax_map");
   QNN_CHECK(theta >= 0.0f && theta <= 1.0f, "binaryrelax_map", "got theta " << theta << " (expected 0..1)");
-  // Digest 3.2: the Moreau-envelope prox (u + lambda Q(u))/(1 + lambda) with theta = lambda/(1 + lambda).
+  // Yin et al. 2018's Moreau-envelope prox (u + lambda Q(u))/(1 + lambda), with theta = lambda/(1 + lambda).
   for (size_t i = 0; i < u.size(); ++i)
     w[i] = (1.0f - theta) * u[i] + theta * Q.nearest(u[i]);
 }
@@ -104,7 +104,7 @@ double ProxMap::value(int64_t t) const {
 
 void ProxMap::apply(std::span<const float> u, const Alphabet& Q, int64_t t, std::span<float> w) const {
   // At t >= t_e PARQ switches to the true nearest point: with inv ~ 0 an x exactly at a midpoint
-  // would map to the midpoint, which is not in Q (digest 3.3).
+  // would map to the midpoint, which is not in Q (the PARQ code switches the same way).
   if (is_hard(t))
     hard_quantize(u, Q, w);
   else if (kind == Kind::binaryrelax)

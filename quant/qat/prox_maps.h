@@ -1,6 +1,6 @@
 #pragma once
-// The maps M_t of the QAT methods of PARQ (Jin et al., ICML 2025; digest shared/papers/parq.md
-// sections 1.4, 2.2, 3). All three methods share the skeleton
+// The maps M_t of the QAT methods of PARQ (Jin et al., ICML 2025; Sections 1-4). All three methods
+// share the skeleton
 //   u^{t+1} = u^t - eta_t g^t,   g^t = grad f(w^t, z^t)          (Eq. (3) / (11))
 //   w^{t+1} = M_t(u^{t+1}; Q^{t+1})
 // and differ only in M_t:
@@ -24,18 +24,20 @@ namespace qnn::quant {
 // Hard quantization: w_i = nearest point of Q (ties to the lower level). Fig. 1.
 void hard_quantize(std::span<const float> u, const Alphabet& Q, std::span<float> w);
 
-// BinaryRelax, digest 3.2: w = (1 - theta) u + theta Q(u), not clipped outside [Q_0, Q_{K-1}].
+// BinaryRelax (Fig. 9(b); theta linear in t as in the PARQ code's ProxBinaryRelax):
+// w = (1 - theta) u + theta Q(u), not clipped outside [Q_0, Q_{K-1}].
 void binaryrelax_map(std::span<const float> u, const Alphabet& Q, float theta, std::span<float> w);
 
-// PARQ's map, digest 3.3 (the PARQ code's ProxPARQ.apply_), inv = rho^{-1} in (0, 1]:
+// PARQ's map (Algorithm 1, Fig. 9(a); the PARQ code's ProxPARQ.apply_), inv = rho^{-1} in (0, 1]:
 //   j = #{k : Q[k] < x};  lo = Q[max(j-1, 0)], hi = Q[min(j, K-1)];  c = (lo + hi)/2
 //   w = clamp(c + (x - c)/inv, lo, hi)
 // inv = 1 is the identity clipped to [Q_0, Q_{K-1}]; inv -> 0 tends to the nearest-point staircase.
 void parq_map(std::span<const float> u, const Alphabet& Q, float inv, std::span<float> w);
 
-// ---- schedules over the global step counter t (warmup steps included; pitfall 3) ----
+// ---- schedules over the global step counter t (warmup steps included, as in the PARQ code) ----
 
-// The "normalized mirror sigmoid" inverse slope of digest 3.3:
+// The sigmoid inverse-slope schedule rho_t^{-1} of Algorithm 1 (Fig. 10, bottom), as the PARQ
+// code's normalized_mirror_sigmoid:
 //   t < t_s: 1;  t >= t_e: hard (returned as 0);  else f = (t - t_s)/(t_e - t_s),
 //   sigma = 1/(1 + exp(s (f - c))), S1 = 1/(1 + exp(-s/2)), S2 = 1/(1 + exp(s/2)),
 //   inv = max(FLT_MIN, (sigma - S2)/(S1 - S2)).
@@ -74,8 +76,9 @@ struct PAR {
 };
 
 // prox_{c Psi}(u) = argmin_w { c Psi(w) + (w - u)^2 / 2 }, closed form Eq. (7) with every a_k
-// scaled by c (digest 1.4): flat pieces sgn(u) q_k on |u| in [c a_{k-1} + q_k, c a_k + q_k],
-// slope-1 pieces u - sgn(u) c a_k on |u| in [c a_k + q_k, c a_k + q_{k+1}].
+// scaled by c (c = eta_t lambda in Eq. (8), gamma_t lambda in Eq. (11)): flat pieces sgn(u) q_k on
+// |u| in [c a_{k-1} + q_k, c a_k + q_k], slope-1 pieces u - sgn(u) c a_k on |u| in
+// [c a_k + q_k, c a_k + q_{k+1}].
 double prox_par(double u, const PAR& par, double c);
 
 // AProx, Eq. (11): u^{t+1} = u^t - eta_t g^t;  gamma_t = sum_{s<=t} eta_s;

@@ -57,7 +57,7 @@ class Alphabet {
   int size() const { return static_cast<int>(levels_.size()); }
   float max_level() const { return levels_.back(); }
   // Bits needed to store a code: ceil(log2(size())), at least 1. A "b-bit" alphabet of the GPFQ
-  // papers has 2^b + 1 levels (digest pitfall 2), so it needs b + 1 bits.
+  // papers has 2^b + 1 levels (K = 2^(b-1) in P2 (31) / P1 (17)), so it needs b + 1 bits.
   int bits_per_code() const;
   std::string describe() const;  // e.g. "midtread K=8 delta=0.0123 (17 levels)"
 

@@ -54,7 +54,7 @@ Alphabet lsbq_greedy(std::span<const float> u, int bits, std::span<float> q_hat)
   check_group(u, q_hat, "lsbq_greedy");
   QNN_CHECK(bits >= 1 && bits <= 4, "lsbq_greedy", "got bits " << bits << " (expected 1..4)");
   const size_t d = u.size();
-  // r_0 = u; v_j = mean|r_{j-1}|; r_j = r_{j-1} - v_j bsign(r_{j-1})   (digest 4.1)
+  // r_0 = u; v_j = mean|r_{j-1}|; r_j = r_{j-1} - v_j bsign(r_{j-1})   (the PARQ code's greedy LSBQ)
   std::vector<double> r(u.begin(), u.end());
   std::vector<float> v(bits);
   std::vector<std::vector<signed char>> s(bits, std::vector<signed char>(d));

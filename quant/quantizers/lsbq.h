@@ -1,8 +1,8 @@
 #pragma once
 // LSBQ, least-squares binary quantization (Pouransari et al. 2020), the quantizer behind every
-// table of PARQ (Jin et al., ICML 2025; digest shared/papers/parq.md section 4.1). An n-bit
-// weight is w_i = sum_{j=1..n} v_j s_j(u_i) with v_1 >= ... >= v_n >= 0 and s_j in {-1, +1};
-// the target set is Q = {+-v_1 +- v_2 ... +- v_n}, |Q| = 2^n.
+// table of PARQ (Jin et al., ICML 2025; Section 4, the Q^{t+1} = LSBQ(u^{t+1}, n) of Algorithm 1).
+// An n-bit weight is w_i = sum_{j=1..n} v_j s_j(u_i) with v_1 >= ... >= v_n >= 0 and s_j in
+// {-1, +1}; the target set is Q = {+-v_1 +- v_2 ... +- v_n}, |Q| = 2^n.
 //
 // Every quantizer here fits Q to one group of values (a whole tensor, or one output channel = one
 // row of dim 0) and returns the quantizer's own quantization q-hat of the group plus Q as a
@@ -13,19 +13,20 @@
 
 namespace qnn::quant {
 
-// Greedy ("foldable") LSBQ, b = 1..4 (digest 4.1; the PARQ code's default):
+// Greedy ("foldable") LSBQ, b = 1..4 (the PARQ authors' code's default, parq/quant/lsbq.py):
 //   r_0 = u;  v_j = mean|r_{j-1}|;  r_j = r_{j-1} - v_j bsign(r_{j-1})   with bsign(0) = +1
 //   q-hat = sum_j v_j bsign(r_{j-1}).  For b = 1 this is XNOR-Net's v_1 = mean|u| (exact LSBQ).
-// For b >= 3 q-hat may differ from the nearest element of Q (digest pitfall 1).
+// For b >= 3 q-hat may differ from the nearest element of Q, the projection of PARQ Eq. (2) (the
+// sign patterns are out of value order when some v_j < sum_{l>j} v_l).
 Alphabet lsbq_greedy(std::span<const float> u, int bits, std::span<float> q_hat);
 
-// Ternary, the PARQ code's heuristic (digest 4.1): v = mult * mean|u|, Q = {-v, 0, v}, q-hat the
-// nearest point (thresholds +-v/2).
+// Ternary, the PARQ code's heuristic (quantize_simple_ternary, the one the paper's scripts run):
+// v = mult * mean|u|, Q = {-v, 0, v}, q-hat the nearest point (thresholds +-v/2).
 Alphabet lsbq_ternary_simple(std::span<const float> u, std::span<float> q_hat, float mult = 1.1f);
 
 // Optimal ternary LSBQ (n = 2 with v_1 = v_2 = v): Q = {-2v, 0, 2v}, |u| > v -> 2v sgn(u), else 0,
 // at the least-squares fixed point 2v = mean{|u_i| : |u_i| > v}. Found by enumerating the splits
-// of sorted |u| (the correct math, not the PARQ code's halved level; digest 4.1 and pitfall 11).
+// of sorted |u| (the correct math: the PARQ code's "optimal ternary" uses half this level).
 Alphabet lsbq_optimal_ternary(std::span<const float> u, std::span<float> q_hat);
 
 // Optimal 2-bit LSBQ: for a split of sorted |u| into "below" and "above",

@@ -1,6 +1,7 @@
 #pragma once
 // One entry point for the QAT quantizers: which quantizer, how many bits, and the grouping
-// (per tensor, or per output channel = per row of dim 0; digest shared/papers/parq.md section 4).
+// (per tensor, or per output channel = per row of dim 0: PARQ's ImageNet runs, Tables 2-3, are
+// per channel; its authors' CIFAR script is per tensor).
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <span>

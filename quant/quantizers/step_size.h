@@ -1,7 +1,7 @@
 #pragma once
 // The step size of a layer's alphabet, as the GPFQ papers fit it: the radius of the alphabet is
 // tied to the AVERAGE over neurons of each neuron's largest |weight|, so that a few outliers do
-// not stretch the grid (digest section 2.2):
+// not stretch the grid (P2 (32), P1 (18)-(19)):
 //   r-bar = (1/N_i) sum_j ||W_j||_inf                     (W_j: neuron j = row j of W)
 //   R     = C r-bar
 //   P2 (31)-(32), midtread:  K = 2^(b-1), delta = R / 2^(b-1) = C/(2^(b-1) N_i) sum_j ||W_j||_inf

@@ -12,6 +12,7 @@
 
 #include "core/cpu/softmax_kernels.h"
 #include "core/ops.h"
+#include "tests/check_close.h"
 #include "tests/golden.h"
 #include "tests/gradcheck.h"
 
@@ -20,25 +21,12 @@ using qnn::testing::gradcheck;
 using qnn::testing::GradcheckOptions;
 using qnn::testing::leaf;
 
+using qnn::testing::require_close;
 using qnn::testing::tensor_of;
 
 namespace {
 
 const nlohmann::json& golden() { return qnn::testing::golden_file("reduce_loss.json"); }
-
-void check_close(const std::vector<float>& got, const std::vector<float>& want, double tol) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    REQUIRE_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])),
-                    "element " << i << ": got " << got[i] << ", expected " << want[i]);
-}
-void check_close(const Tensor& t, const nlohmann::json& expected, double tol = 1e-5) {
-  check_close(t.to_vector<float>(), expected.get<std::vector<float>>(), tol);
-}
-void check_close(const Tensor& t, const Tensor& expected, double tol = 1e-5) {
-  REQUIRE(t.shape() == expected.shape());
-  check_close(t.to_vector<float>(), expected.to_vector<float>(), tol);
-}
 
 Reduction reduction_of(const std::string& name) {
   return name == "mean" ? Reduction::Mean : (name == "sum" ? Reduction::Sum : Reduction::None);
@@ -96,9 +84,9 @@ TEST_CASE("softmax and log_softmax match PyTorch on every dim, large logits, wid
       Tensor x = leaf(tensor_of(c["x"], c["shape"].get<Shape>()));
       const int64_t dim = c["dim"].get<int64_t>();
       Tensor y = std::string(kind) == "softmax" ? softmax(x, dim) : log_softmax(x, dim);
-      check_close(y, c["y"]);
+      require_close(y, c["y"], 1e-5);
       y.backward(tensor_of(c["dy"], y.shape()));
-      check_close(x.grad(), c["dx"]);
+      require_close(x.grad(), c["dx"], 1e-5);
     }
 }
 
@@ -191,11 +179,11 @@ TEST_CASE("cross_entropy matches PyTorch: class and soft targets, label smoothin
     Tensor t = soft ? leaf(tensor_of(c["target"], {N, C})) : from_vector<int64_t>(c["target"], {N});
     Tensor loss = cross_entropy(z, t, reduction_of(c["reduction"]), c["label_smoothing"].get<float>());
     CHECK(loss.shape() == c["loss_shape"].get<Shape>());
-    check_close(loss, c["loss"]);
+    require_close(loss, c["loss"], 1e-5);
     loss.backward(tensor_of(c["dy"], loss.shape()));
-    check_close(z.grad(), c["dlogits"]);
+    require_close(z.grad(), c["dlogits"], 1e-5);
     if (soft)
-      check_close(t.grad(), c["dtarget"]);
+      require_close(t.grad(), c["dtarget"], 1e-5);
   }
 }
 
@@ -218,13 +206,13 @@ TEST_CASE("cross_entropy equals its composition from log_softmax, one_hot, mul, 
         const Tensor q = add(mul(soft ? tb : one_hot(labels, C), 1.0f - eps), eps / static_cast<float>(C));
         Tensor rows = mul(sum(mul(log_softmax(zb, 1), q), {1}), -1.0f);
         Tensor composed = red == Reduction::None ? rows : (red == Reduction::Sum ? sum(rows) : mean(rows));
-        check_close(fused, composed);
+        require_close(fused, composed, 1e-5);
         const Tensor dy = randn(fused.shape(), g);
         fused.backward(dy);
         composed.backward(dy);
-        check_close(za.grad(), zb.grad());
+        require_close(za.grad(), zb.grad(), 1e-5);
         if (soft)
-          check_close(ta.grad(), tb.grad());
+          require_close(ta.grad(), tb.grad(), 1e-5);
       }
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/ops.h"
+#include "tests/check_close.h"
 #include "tests/golden.h"
 #include "tests/gradcheck.h"
 
@@ -17,20 +18,12 @@ using qnn::testing::gradcheck;
 using qnn::testing::GradcheckOptions;
 using qnn::testing::leaf;
 
+using qnn::testing::require_close;
 using qnn::testing::tensor_of;
 
 namespace {
 
 const nlohmann::json& golden() { return qnn::testing::golden_file("norm.json"); }
-
-void check_close(const Tensor& t, const nlohmann::json& expected, double tol = 1e-4) {
-  const std::vector<float> got = t.to_vector<float>();
-  const std::vector<float> want = expected.get<std::vector<float>>();
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    REQUIRE_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])),
-                    "element " << i << ": got " << got[i] << ", expected " << want[i]);
-}
 
 // Reference batch norm in double by hand loops: x [N, C, HW] flattened; batch statistics.
 std::vector<double> bn_reference(const std::vector<float>& x, int64_t N, int64_t C, int64_t HW, double eps,
@@ -78,19 +71,19 @@ TEST_CASE("batch_norm matches PyTorch: train, running statistics, eval, gradient
     const Tensor dy = tensor_of(c["dy"], shape);
 
     Tensor y = batch_norm(x, rm, rv, w, b, true, 0.1f, 1e-5f);
-    check_close(y, c["y"]);
+    require_close(y, c["y"], 1e-4);
     y.backward(dy);
-    check_close(x.grad(), c["dx"], 2e-4);
+    require_close(x.grad(), c["dx"], 2e-4);
     if (affine) {
-      check_close(w.grad(), c["dweight"], 2e-4);
-      check_close(b.grad(), c["dbias"], 2e-4);
+      require_close(w.grad(), c["dweight"], 2e-4);
+      require_close(b.grad(), c["dbias"], 2e-4);
     }
     {
       NoGradGuard no_grad;
       batch_norm(mul(x, 0.5f), rm, rv, w, b, true, 0.1f, 1e-5f);  // a second step updates the stats again
     }
-    check_close(rm, c["running_mean"]);
-    check_close(rv, c["running_var"]);
+    require_close(rm, c["running_mean"], 1e-4);
+    require_close(rv, c["running_var"], 1e-4);
 
     x.zero_grad();
     if (affine) {
@@ -98,12 +91,12 @@ TEST_CASE("batch_norm matches PyTorch: train, running statistics, eval, gradient
       b.zero_grad();
     }
     Tensor ye = batch_norm(x, rm, rv, w, b, false);
-    check_close(ye, c["y_eval"]);
+    require_close(ye, c["y_eval"], 1e-4);
     ye.backward(dy);
-    check_close(x.grad(), c["dx_eval"], 2e-4);
+    require_close(x.grad(), c["dx_eval"], 2e-4);
     if (affine) {
-      check_close(w.grad(), c["dweight_eval"], 2e-4);
-      check_close(b.grad(), c["dbias_eval"], 2e-4);
+      require_close(w.grad(), c["dweight_eval"], 2e-4);
+      require_close(b.grad(), c["dbias_eval"], 2e-4);
     }
   }
 }
@@ -217,12 +210,12 @@ TEST_CASE("layer_norm matches PyTorch: forward and gradients") {
     Tensor w = affine ? leaf(tensor_of(c["weight"], ns)) : Tensor();
     Tensor b = affine ? leaf(tensor_of(c["bias"], ns)) : Tensor();
     Tensor y = layer_norm(x, ns, w, b);
-    check_close(y, c["y"]);
+    require_close(y, c["y"], 1e-4);
     y.backward(tensor_of(c["dy"], shape));
-    check_close(x.grad(), c["dx"], 2e-4);
+    require_close(x.grad(), c["dx"], 2e-4);
     if (affine) {
-      check_close(w.grad(), c["dweight"], 2e-4);
-      check_close(b.grad(), c["dbias"], 2e-4);
+      require_close(w.grad(), c["dweight"], 2e-4);
+      require_close(b.grad(), c["dbias"], 2e-4);
     }
   }
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ops.h"
+#include "tests/check_close.h"
 #include "tests/golden.h"
 #include "tests/gradcheck.h"
 
@@ -18,22 +19,12 @@ using qnn::testing::gradcheck;
 using qnn::testing::GradcheckOptions;
 using qnn::testing::leaf;
 
+using qnn::testing::require_close;
 using qnn::testing::tensor_of;
 
 namespace {
 
 const nlohmann::json& golden() { return qnn::testing::golden_file("pool.json"); }
-
-void check_close(const Tensor& t, const std::vector<float>& want, double tol = 1e-4) {
-  const std::vector<float> got = t.to_vector<float>();
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    REQUIRE_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])),
-                    "element " << i << ": got " << got[i] << ", expected " << want[i]);
-}
-void check_close(const Tensor& t, const nlohmann::json& expected) {
-  check_close(t, expected.get<std::vector<float>>());
-}
 
 std::array<int64_t, 2> pair_of(const nlohmann::json& v) { return {v[0].get<int64_t>(), v[1].get<int64_t>()}; }
 
@@ -49,9 +40,9 @@ void check_family(const char* family, F fn) {
     Tensor x = leaf(tensor_of(c["x"], c["x_shape"].get<Shape>()));
     Tensor y = fn(x, c);
     REQUIRE(y.shape() == ys);
-    check_close(y, c["y"]);
+    require_close(y, c["y"], 1e-4);
     y.backward(tensor_of(c["dy"], ys));
-    check_close(x.grad(), c["dx"]);
+    require_close(x.grad(), c["dx"], 1e-4);
   }
 }
 

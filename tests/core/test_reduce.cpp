@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/ops.h"
+#include "tests/check_close.h"
 #include "tests/golden.h"
 #include "tests/gradcheck.h"
 
@@ -19,20 +20,12 @@ using qnn::testing::gradcheck;
 using qnn::testing::GradcheckOptions;
 using qnn::testing::leaf;
 
+using qnn::testing::require_close;
 using qnn::testing::tensor_of;
 
 namespace {
 
 const nlohmann::json& golden() { return qnn::testing::golden_file("reduce_loss.json"); }
-
-void check_close(const Tensor& t, const nlohmann::json& expected, double tol = 1e-5) {
-  const std::vector<float> got = t.to_vector<float>();
-  const std::vector<float> want = expected.get<std::vector<float>>();
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    REQUIRE_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])),
-                    "element " << i << ": got " << got[i] << ", expected " << want[i]);
-}
 
 std::vector<int64_t> dims_of(const nlohmann::json& c) {
   return c["dims"].is_null() ? std::vector<int64_t>{} : c["dims"].get<std::vector<int64_t>>();
@@ -44,9 +37,9 @@ void check_golden(const nlohmann::json& c, Fn fn, double tol = 1e-5) {
   Tensor x = leaf(tensor_of(c["x"], c["shape"].get<Shape>()));
   Tensor y = fn(x, c);
   CHECK(y.shape() == c["y_shape"].get<Shape>());
-  check_close(y, c["y"], tol);
+  require_close(y, c["y"], tol);
   y.backward(tensor_of(c["dy"], y.shape()));
-  check_close(x.grad(), c["dx"], tol);
+  require_close(x.grad(), c["dx"], tol);
 }
 
 // randn values pushed at least `gap` away from zero (|x| is not differentiable at 0).
@@ -141,7 +134,7 @@ TEST_CASE("var matches PyTorch: corrections 0, 1, 2, keepdim, a large mean") {
   const nlohmann::json& c = golden()["var"]["large_mean"];
   Tensor x = leaf(tensor_of(c["x"], {7, 9}));
   Tensor y = var(x, {1}, 1, true);
-  check_close(y, c["y"]);
+  require_close(y, c["y"], 1e-5);
   const std::vector<float> dy = c["dy"].get<std::vector<float>>(), xv = c["x"].get<std::vector<float>>();
   y.backward(from_vector<float>(dy, {7, 1}));
   const std::vector<float> dx = x.grad().to_vector<float>();

@@ -8,10 +8,12 @@
 
 #include "core/ops.h"
 #include "nn/nn.h"
+#include "tests/check_close.h"
 #include "tests/nn/module_gradcheck.h"
 
 using namespace qnn;
 using namespace qnn::nn;
+using qnn::testing::check_close;
 using qnn::testing::module_gradcheck;
 
 namespace {
@@ -21,14 +23,6 @@ using Vec = std::vector<double>;
 Vec values(const Tensor& t) {
   const std::vector<float> v = t.contiguous().to_vector<float>();
   return Vec(v.begin(), v.end());
-}
-
-void check_close(const Tensor& got_t, const Vec& want, double tol) {
-  const std::vector<float> got = got_t.contiguous().to_vector<float>();
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    CHECK_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])),
-                  "element " << i << ": got " << got[i] << ", expected " << want[i]);
 }
 
 // y[r, o] = b[o] + sum_i W[o, i] x[r, i] over rows r of x [rows, in].

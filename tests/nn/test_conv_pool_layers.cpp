@@ -8,10 +8,12 @@
 
 #include "core/ops.h"
 #include "nn/nn.h"
+#include "tests/check_close.h"
 #include "tests/nn/module_gradcheck.h"
 
 using namespace qnn;
 using namespace qnn::nn;
+using qnn::testing::check_close;
 using qnn::testing::module_gradcheck;
 
 namespace {
@@ -46,14 +48,6 @@ std::vector<double> conv_reference(const Tensor& x, const Tensor& w, const Tenso
   return y;
 }
 
-void check_close(const Tensor& got_t, const std::vector<double>& want, double tol = 1e-4) {
-  const std::vector<float> got = got_t.to_vector<float>();
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    CHECK_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])),
-                  "element " << i << ": got " << got[i] << ", expected " << want[i]);
-}
-
 }  // namespace
 
 TEST_SUITE("nn.conv_pool") {
@@ -68,7 +62,7 @@ TEST_SUITE("nn.conv_pool") {
       CHECK(conv.bias.defined() == args.bias);
       const Tensor x = randn({2, 4, 7, 6}, gen);
       const Tensor y = conv.forward(x);
-      check_close(y, conv_reference(x, conv.weight, conv.bias, args));
+      check_close(y, conv_reference(x, conv.weight, conv.bias, args), 1e-4);
     }
     Conv2d conv(3, 4, 3);
     CHECK_THROWS_WITH_AS(conv.forward(zeros({1, 2, 5, 5})), "Conv2d: got input [1, 2, 5, 5] (expected [N, 3, H, W])",
@@ -102,10 +96,10 @@ TEST_SUITE("nn.conv_pool") {
         mx.push_back(m);
         av.push_back(s / 4);
       }
-    check_close(MaxPool2d(2).forward(x), mx);
-    check_close(AvgPool2d(2).forward(x), av);
-    check_close(AdaptiveAvgPool2d(2).forward(x), av);
-    check_close(AdaptiveAvgPool2d(1).forward(x), {7.5});
+    check_close(MaxPool2d(2).forward(x), mx, 1e-4);
+    check_close(AvgPool2d(2).forward(x), av, 1e-4);
+    check_close(AdaptiveAvgPool2d(2).forward(x), av, 1e-4);
+    check_close(AdaptiveAvgPool2d(1).forward(x), {7.5}, 1e-4);
     CHECK(MaxPool2d(3, 2, 1).forward(zeros({2, 3, 8, 8})).shape() == Shape{2, 3, 4, 4});
     CHECK_THROWS_WITH_AS(MaxPool2d(2).forward(zeros({4, 4})), "MaxPool2d: got input [4, 4] (expected [N, C, H, W])",
                          Error);

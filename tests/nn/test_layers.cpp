@@ -8,10 +8,12 @@
 
 #include "core/ops.h"
 #include "nn/nn.h"
+#include "tests/check_close.h"
 #include "tests/nn/module_gradcheck.h"
 
 using namespace qnn;
 using namespace qnn::nn;
+using qnn::testing::check_close;
 using qnn::testing::module_gradcheck;
 
 namespace {
@@ -19,13 +21,6 @@ namespace {
 void set(const Tensor& t, const std::vector<float>& values) {
   NoGradGuard no_grad;
   copy_(t, from_vector<float>(values, t.shape()));
-}
-
-void check_close(const std::vector<float>& got, const std::vector<double>& want, double tol = 1e-5) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    CHECK_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])),
-                  "element " << i << ": got " << got[i] << ", expected " << want[i]);
 }
 
 }  // namespace
@@ -36,7 +31,7 @@ TEST_SUITE("nn.layers") {
     set(lin.weight, {1, 2, 3, -1, 0, 0.5f});
     set(lin.bias, {0.5f, -1});
     const Tensor x = from_vector<float>({1, 0, -1, 2, 1, 1}, {2, 3});
-    check_close(lin.forward(x).to_vector<float>(), {1 - 3 + 0.5, -1 - 0.5 - 1, 2 + 2 + 3 + 0.5, -2 + 0.5 - 1});
+    check_close(lin.forward(x).to_vector<float>(), {1 - 3 + 0.5, -1 - 0.5 - 1, 2 + 2 + 3 + 0.5, -2 + 0.5 - 1}, 1e-5);
     // [*, in]: leading dims pass through.
     const Tensor y = lin.forward(randn({4, 5, 3}));
     CHECK(y.shape() == Shape{4, 5, 2});
@@ -93,13 +88,13 @@ TEST_SUITE("nn.layers") {
       rm[c] = 0.1 * mean[c];
       rv[c] = 0.9 + 0.1 * var[c] * 16.0 / 15.0;  // the unbiased batch variance
     }
-    check_close(bn.running_mean.to_vector<float>(), rm);
-    check_close(bn.running_var.to_vector<float>(), rv);
+    check_close(bn.running_mean.to_vector<float>(), rm, 1e-5);
+    check_close(bn.running_var.to_vector<float>(), rv, 1e-5);
 
     bn.eval();
     check_close(bn.forward(x).to_vector<float>(), expected(rm, rv), 1e-4);
-    check_close(bn.running_mean.to_vector<float>(), rm);  // eval leaves them alone
-    check_close(bn.running_var.to_vector<float>(), rv);
+    check_close(bn.running_mean.to_vector<float>(), rm, 1e-5);  // eval leaves them alone
+    check_close(bn.running_var.to_vector<float>(), rv, 1e-5);
 
     CHECK_THROWS_WITH_AS(bn.forward(zeros({2, 3, 4})),
                          "BatchNorm2d: got input [2, 3, 4] (expected [N, C, H, W] with C = 3)", Error);
@@ -132,7 +127,7 @@ TEST_SUITE("nn.layers") {
     CHECK(ln.weight.shape() == Shape{4});
     const Tensor y = ln.forward(from_vector<float>({1, 2, 3, 4}, {1, 4}));
     const double s = std::sqrt(1.25 + 1e-5);
-    check_close(y.to_vector<float>(), {-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s});
+    check_close(y.to_vector<float>(), {-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s}, 1e-5);
     set(ln.weight, {1, 2, -1, 0.5f});
     set(ln.bias, {0, 0.1f, 0.2f, 0.3f});
     CHECK(module_gradcheck(ln, randn({3, 4}, gen)));
@@ -149,7 +144,7 @@ TEST_SUITE("nn.layers") {
     std::vector<double> g;
     for (double v : {-2.0, -0.5, 0.5, 3.0})
       g.push_back(0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0))));
-    check_close(gelu_m.forward(x).to_vector<float>(), g);
+    check_close(gelu_m.forward(x).to_vector<float>(), g, 1e-5);
     Generator gen(8);
     CHECK(module_gradcheck(gelu_m, randn({10}, gen)));
     CHECK(module_gradcheck(relu_m, from_vector({-1, -0.3f, 0.4f, 2})));  // away from the kink

@@ -17,11 +17,13 @@
 
 #include "core/ops.h"
 #include "nn/nn.h"
+#include "tests/check_close.h"
 #include "tests/golden.h"
 #include "tests/nn/module_gradcheck.h"
 
 using namespace qnn;
 using namespace qnn::nn;
+using qnn::testing::check_close;
 using qnn::testing::module_gradcheck;
 
 namespace {
@@ -48,15 +50,6 @@ Tensor formula_value(const std::string& name, size_t k, const Shape& shape) {
     v[i] = static_cast<float>(value);
   }
   return from_vector<float>(v, shape);
-}
-
-void check_close(const Tensor& t, const nlohmann::json& expected, double tol) {
-  const std::vector<float> got = t.to_vector<float>();
-  const std::vector<float> want = expected.get<std::vector<float>>();
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    CHECK_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])),
-                  "element " << i << ": got " << got[i] << ", expected " << want[i]);
 }
 
 std::string error_of(const std::function<void()>& fn) {

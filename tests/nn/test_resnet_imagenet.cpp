@@ -11,11 +11,13 @@
 
 #include "core/ops.h"
 #include "nn/nn.h"
+#include "tests/check_close.h"
 #include "tests/golden.h"
 #include "tests/nn/module_gradcheck.h"
 
 using namespace qnn;
 using namespace qnn::nn;
+using qnn::testing::check_close;
 using qnn::testing::module_gradcheck;
 
 namespace {
@@ -71,16 +73,6 @@ Tensor golden_input() {
     xv[i] =
         static_cast<float>(std::sin(0.731 * static_cast<double>(i)) + 0.5 * std::cos(0.117 * static_cast<double>(i)));
   return from_vector<float>(xv, {2, 3, 40, 40});
-}
-
-// got may be longer than expected: its first expected.size() entries are compared.
-void check_close(const Tensor& t, const nlohmann::json& expected, double tol) {
-  const std::vector<float> got = t.contiguous().to_vector<float>();
-  const std::vector<float> want = expected.get<std::vector<float>>();
-  REQUIRE(got.size() >= want.size());
-  for (size_t i = 0; i < want.size(); ++i)
-    CHECK_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])),
-                  "element " << i << ": got " << got[i] << ", expected " << want[i]);
 }
 
 // Sets a BatchNorm to eval-mode affine y = w x + b with w in [0.1, 0.3] and biases alternating

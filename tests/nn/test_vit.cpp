@@ -13,11 +13,13 @@
 
 #include "core/ops.h"
 #include "nn/nn.h"
+#include "tests/check_close.h"
 #include "tests/golden.h"
 #include "tests/nn/module_gradcheck.h"
 
 using namespace qnn;
 using namespace qnn::nn;
+using qnn::testing::check_close;
 using qnn::testing::module_gradcheck;
 
 namespace {
@@ -45,15 +47,6 @@ Tensor formula_value(const std::string& name, size_t k, const Shape& shape) {
     v[i] = static_cast<float>(value);
   }
   return from_vector<float>(v, shape);
-}
-
-void check_close(const Tensor& t, const nlohmann::json& expected, double tol) {
-  const std::vector<float> got = t.contiguous().to_vector<float>();
-  const std::vector<float> want = expected.get<std::vector<float>>();
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    CHECK_MESSAGE(std::abs(got[i] - want[i]) <= tol * (1.0 + std::abs(want[i])),
-                  "element " << i << ": got " << got[i] << ", expected " << want[i]);
 }
 
 // gen_vit.py's TINY: 8x8 images, 4x4 patches (4 tokens), D 8, depth 2, 2 heads, 5 classes.

@@ -12,10 +12,13 @@
 #include "core/ops.h"
 #include "optim/schedule.h"
 #include "optim/sgd.h"
+#include "tests/check_close.h"
 
 using namespace qnn;
 using namespace qnn::optim;
 using nlohmann::json;
+using qnn::testing::is_close;
+using qnn::testing::Tolerance;
 
 namespace {
 
@@ -44,7 +47,7 @@ std::unique_ptr<SGD> sgd_with_lrs(const std::vector<double>& lrs, std::vector<Te
   return std::make_unique<SGD>(groups, SGDOptions{});
 }
 
-bool close(double got, double want) { return std::abs(got - want) <= 1e-6 * std::abs(want) + 1e-15; }
+constexpr Tolerance kLrTol(1e-15, 1e-6, 0.0);  // |got - want| <= 1e-15 + 1e-6 |want|
 
 }  // namespace
 
@@ -63,7 +66,8 @@ TEST_CASE("schedules set the lrs PyTorch's schedulers set, group by group, over 
       CHECK(sched->last_step() == static_cast<int64_t>(t));
       for (size_t g = 0; g < opt->num_groups(); ++g) {
         const double want = lrs[t][g].get<double>();
-        CHECK_MESSAGE(close(opt->lr(g), want), "t " << t << " group " << g << ": " << opt->lr(g) << " vs " << want);
+        CHECK_MESSAGE(is_close(opt->lr(g), want, kLrTol),
+                      "t " << t << " group " << g << ": " << opt->lr(g) << " vs " << want);
         CHECK(sched->lr_at(static_cast<int64_t>(t), g) == opt->lr(g));
       }
     }
@@ -80,14 +84,14 @@ TEST_CASE("lr_at by hand: constant, step, multi-step, warmup and cosine, after t
   CHECK(step.lr_at(25) == 0.25);
   MultiStepLR multi(*opt, {20, 5}, 0.1);  // unsorted on purpose
   CHECK(multi.lr_at(4) == 1.0);
-  CHECK(close(multi.lr_at(5), 0.1));
-  CHECK(close(multi.lr_at(20), 0.01));
+  CHECK(is_close(multi.lr_at(5), 0.1, kLrTol));
+  CHECK(is_close(multi.lr_at(20), 0.01, kLrTol));
   CosineWarmupLR cosine(*opt, 14, 4, 0.0, 0.1);
   CHECK(cosine.lr_at(0) == 0.0);
   CHECK(cosine.lr_at(2) == 0.5);
   CHECK(cosine.lr_at(4) == 1.0);
-  CHECK(close(cosine.lr_at(9), 0.55));  // half way: the mean of 1 and min_lr
-  CHECK(close(cosine.lr_at(14), 0.1));
+  CHECK(is_close(cosine.lr_at(9), 0.55, kLrTol));  // half way: the mean of 1 and min_lr
+  CHECK(is_close(cosine.lr_at(14), 0.1, kLrTol));
   CHECK(cosine.lr_at(15) == 0.1);  // stays at min_lr
   CHECK(cosine.lr_at(1000) == 0.1);
 }

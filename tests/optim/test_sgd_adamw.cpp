@@ -14,10 +14,13 @@
 #include "optim/adamw.h"
 #include "optim/schedule.h"
 #include "optim/sgd.h"
+#include "tests/check_close.h"
 
 using namespace qnn;
 using namespace qnn::optim;
 using nlohmann::json;
+using qnn::testing::require_close;
+using qnn::testing::Tolerance;
 
 namespace {
 
@@ -38,14 +41,7 @@ Tensor param_of(const std::vector<float>& values, const Shape& shape) {
 
 // 1e-6 relative, with a floor of 1 in magnitude so values that pass near 0 are compared on the
 // scale of the parameters (|p| ~ 1) rather than on their own.
-void check_close(const Tensor& t, const json& expected, const std::string& what) {
-  const std::vector<float> got = t.to_vector<float>();
-  const std::vector<float> want = expected.get<std::vector<float>>();
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    REQUIRE_MESSAGE(std::abs(got[i] - want[i]) <= 1e-6 * std::max(std::abs(want[i]), 1.0f),
-                    what << " element " << i << ": got " << got[i] << ", expected " << want[i]);
-}
+constexpr Tolerance kTol = Tolerance::relative(1e-6, 1.0);
 
 std::unique_ptr<Optimizer> make_optimizer(const json& c, const std::vector<Tensor>& params) {
   std::vector<ParamGroup> groups;
@@ -123,7 +119,8 @@ TEST_CASE("SGD and AdamW follow PyTorch's trajectories step by step") {
       set_grads(c, step, params);
       opt->step();
       for (size_t i = 0; i < params.size(); ++i)
-        check_close(params[i], c["params"][step][i], "step " + std::to_string(step) + " param " + std::to_string(i));
+        require_close(params[i], c["params"][step][i], kTol,
+                      "step " + std::to_string(step) + " param " + std::to_string(i));
     }
     // The buffers and step counts at the end, by their state-dict names.
     const StateDict sd = opt->state_dict();
@@ -139,7 +136,7 @@ TEST_CASE("SGD and AdamW follow PyTorch's trajectories step by step") {
         for (const auto& [n, t] : sd.tensors)
           if (n == key) {
             found = true;
-            check_close(t, entry.value(), key);
+            require_close(t, entry.value(), kTol, key);
           }
         CHECK_MESSAGE(found, "missing " << key);
       }

@@ -25,7 +25,7 @@ TEST_CASE("midtread alphabet: levels and P2 (5) rounding with its ties") {
   CHECK(a.nearest(-3.0f) == -1.0f);
   CHECK(a.code(0.0f) == 2);
   CHECK(a.bits_per_code() == 3);
-  CHECK(Alphabet::midtread(8, 0.1f).size() == 17);  // "4 bits" = 2^4 + 1 levels (digest pitfall 2)
+  CHECK(Alphabet::midtread(8, 0.1f).size() == 17);  // "4 bits" = 2^4 + 1 levels (K = 2^(b-1), P2 (31))
   CHECK(Alphabet::midtread(8, 0.1f).bits_per_code() == 5);
 }
 

@@ -1,7 +1,7 @@
 // quant/ptq/gpfq_layer and layer_data: GPFQ on small layers against a naive loop written straight
 // from P2 (7)-(8) (argmin over the alphabet by brute force, in double), the Gram form against the
-// direct recursion, the per-neuron invariants of the digest section 1.1, and the conv patch matrix
-// against a real convolution.
+// direct recursion, the per-neuron invariants from the proof of P2 Lemma A.4, and the conv patch
+// matrix against a real convolution.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -69,7 +69,7 @@ std::vector<float> naive_gpfq_neuron(const std::vector<float>& w, const Tensor& 
       inner += xt[i * N + t] * u[i];
     }
     if (A.kind() == Alphabet::Kind::midtread && std::fabs(alpha) <= A.max_level() + A.delta() / 2) {
-      // <Xt_t, u_t> = ||Xt_t||^2 (alpha_t - q_t), |alpha_t - q_t| <= delta/2 (digest 1.1)
+      // <Xt_t, u_t> = ||Xt_t||^2 (alpha_t - q_t), |alpha_t - q_t| <= delta/2 (proof of P2 Lemma A.4)
       CHECK(std::fabs(inner) / norm2 <= A.delta() / 2 * (1 + 1e-6));
       ++invariant_checks;
     }
@@ -201,7 +201,7 @@ TEST_CASE("GPFQ beats round-to-nearest on a wide layer, and X = Xt is the single
   }
   const double rtn_error = relative_layer_error(L.W, rtn, L.X, L.Xt);
   MESSAGE("relative error: GPFQ " << r.relative_error << ", RTN " << rtn_error);
-  CHECK(r.relative_error < 0.25 * rtn_error);  // theory (digest 6.1): GPFQ's squared error ~ m log N / N, RTN's stays
+  CHECK(r.relative_error < 0.25 * rtn_error);  // P2 (24)-(25): GPFQ's squared error ~ m log N / N, RTN's stays
 }
 
 TEST_CASE("GPFQ: a dead input column gets q_t = Q(0) = 0") {
@@ -255,7 +255,7 @@ TEST_CASE("conv patch matrix: stride = kernel patches times the kernel equal the
 TEST_CASE("patch sampling: T = floor(p L) + 1 per image, with replacement, in range; p = 1 keeps all") {
   Generator gen(1);
   CHECK(patches_per_image(121, 0.25) == 31);  // ResNet-20 on 32x32, 3x3 pad 1: L = 11^2
-  CHECK(patches_per_image(361, 0.25) == 91);  // 56x56 maps (digest 1.3)
+  CHECK(patches_per_image(361, 0.25) == 91);  // ResNet-18's 3x3 pad 1 convs on 56x56: L = 19^2
   CHECK(patches_per_image(9, 1.0) == 9);
   const std::vector<int64_t> idx = sample_patches(50, 9, 0.25, gen);
   CHECK(idx.size() == 50u * 3u);

@@ -1,6 +1,7 @@
-// LSBQ (PARQ digest section 4.1): the worked vectors of digest 9.1 exactly, the optimal 2-bit and
-// ternary fits against brute force over every assignment on small inputs, |unique(q-hat)| = |Q|,
-// per-channel grouping, and greedy b = 1 == uniform b = 1.
+// LSBQ (PARQ Section 4; greedy and ternary as in the PARQ authors' code): worked vectors on an
+// 8-value input (reference values from an independent re-implementation of the code's formulas),
+// the optimal 2-bit and ternary fits against brute force over every assignment on small inputs,
+// |unique(q-hat)| = |Q|, per-channel grouping, and greedy b = 1 == uniform b = 1.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,20 +15,20 @@
 #include "quant/quantizers/lsbq.h"
 #include "quant/quantizers/quantizer.h"
 #include "quant/quantizers/uniform.h"
+#include "tests/check_close.h"
 
 using namespace qnn;
 using namespace qnn::quant;
+using qnn::testing::check_close;
+using qnn::testing::Tolerance;
 
 namespace {
 
-// The digest's input (9.1): mean|p| = 0.70625.
+// The worked example's input: mean|p| = 0.70625.
 const std::vector<float> kP = {-1.3f, -0.6f, -0.2f, 0.0f, 0.1f, 0.45f, 0.9f, 2.1f};
 
-void check_values(const std::vector<float>& got, const std::vector<double>& want, double tol = 1e-5) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    CHECK_MESSAGE(std::fabs(got[i] - want[i]) <= tol, "index " << i << ": got " << got[i] << ", want " << want[i]);
-}
+// Absolute: |got - want| <= 1e-5.
+constexpr Tolerance kTol = Tolerance::absolute(1e-5);
 
 std::vector<float> nearest_all(const Alphabet& Q, const std::vector<float>& x) {
   std::vector<float> out;
@@ -81,31 +82,33 @@ double squared_error(const std::vector<float>& u, const std::vector<float>& q) {
 }  // namespace
 
 TEST_SUITE("lsbq") {
-  TEST_CASE("greedy b = 1, 2, 3 reproduce the digest's worked vectors (9.1)") {
+  TEST_CASE("greedy b = 1, 2, 3 reproduce the worked vectors") {
     std::vector<float> q(kP.size());
     const Alphabet Q1 = lsbq_greedy(kP, 1, q);
-    check_values(Q1.levels(), {-0.70625, 0.70625});
+    check_close(Q1.levels(), {-0.70625, 0.70625}, kTol);
     // bsign(0) = +1 in q-hat; nearest sends the midpoint 0 to the lower level.
-    check_values(q, {-0.70625, -0.70625, -0.70625, 0.70625, 0.70625, 0.70625, 0.70625, 0.70625});
-    check_values(nearest_all(Q1, kP), {-0.70625, -0.70625, -0.70625, -0.70625, 0.70625, 0.70625, 0.70625, 0.70625});
+    check_close(q, {-0.70625, -0.70625, -0.70625, 0.70625, 0.70625, 0.70625, 0.70625, 0.70625}, kTol);
+    check_close(nearest_all(Q1, kP), {-0.70625, -0.70625, -0.70625, -0.70625, 0.70625, 0.70625, 0.70625, 0.70625},
+                kTol);
 
     const Alphabet Q2 = lsbq_greedy(kP, 2, q);  // v = [0.70625, 0.5453125]
-    check_values(Q2.levels(), {-1.2515625, -0.1609375, 0.1609375, 1.2515625});
-    check_values(q, {-1.2515625, -0.1609375, -0.1609375, 0.1609375, 0.1609375, 0.1609375, 1.2515625, 1.2515625});
+    check_close(Q2.levels(), {-1.2515625, -0.1609375, 0.1609375, 1.2515625}, kTol);
+    check_close(q, {-1.2515625, -0.1609375, -0.1609375, 0.1609375, 0.1609375, 0.1609375, 1.2515625, 1.2515625}, kTol);
 
     const Alphabet Q3 = lsbq_greedy(kP, 3, q);  // v = [0.70625, 0.5453125, 0.2796875]
-    check_values(Q3.levels(), {-1.53125, -0.971875, -0.440625, -0.11875, 0.11875, 0.440625, 0.971875, 1.53125});
-    check_values(q, {-1.53125, -0.440625, -0.440625, -0.11875, -0.11875, 0.440625, 0.971875, 1.53125});
-    // Pitfall 1: the nearest point differs from q-hat at -0.2 and 0.1.
-    check_values(nearest_all(Q3, kP), {-1.53125, -0.440625, -0.11875, -0.11875, 0.11875, 0.440625, 0.971875, 1.53125});
+    check_close(Q3.levels(), {-1.53125, -0.971875, -0.440625, -0.11875, 0.11875, 0.440625, 0.971875, 1.53125}, kTol);
+    check_close(q, {-1.53125, -0.440625, -0.440625, -0.11875, -0.11875, 0.440625, 0.971875, 1.53125}, kTol);
+    // The projection of PARQ Eq. (2) (the nearest point) differs from q-hat at -0.2 and 0.1.
+    check_close(nearest_all(Q3, kP), {-1.53125, -0.440625, -0.11875, -0.11875, 0.11875, 0.440625, 0.971875, 1.53125},
+                kTol);
   }
 
-  TEST_CASE("ternary heuristic: v = 1.1 mean|u| (9.1)") {
+  TEST_CASE("ternary heuristic: v = 1.1 mean|u|, worked vector") {
     std::vector<float> q(kP.size());
     const Alphabet Q = lsbq_ternary_simple(kP, q);
     const double v = 0.776875;
-    check_values(Q.levels(), {-v, 0.0, v});
-    check_values(q, {-v, -v, 0, 0, 0, v, v, v});
+    check_close(Q.levels(), {-v, 0.0, v}, kTol);
+    check_close(q, {-v, -v, 0, 0, 0, v, v, v}, kTol);
   }
 
   TEST_CASE("q-hat lies exactly on Q and |unique(q-hat)| = |Q|, per tensor and per row") {
@@ -159,7 +162,7 @@ TEST_SUITE("lsbq") {
     size_t differ = 0;
     for (size_t i = 0; i < x.size(); ++i)
       differ += q[i] != Q3.nearest(x[i]);
-    CHECK(differ > 0);  // digest: about a third for 3-bit Laplace data
+    CHECK(differ > 0);  // about a third of them for 3-bit Laplace data
   }
 
   TEST_CASE("optimal 2-bit and ternary LSBQ against brute force over every assignment") {
@@ -187,11 +190,11 @@ TEST_SUITE("lsbq") {
     std::vector<float> q(u.size());
     const Alphabet Q = lsbq_optimal_ternary(u, q);
     // Above v = L/2 = 0.5: {0.9, 1.1, 1.0}, L = 1.0.
-    check_values(Q.levels(), {-1.0, 0.0, 1.0}, 1e-7);
-    check_values(q, {0, 0, 1, -1, 1, 0}, 1e-7);
+    check_close(Q.levels(), {-1.0, 0.0, 1.0}, Tolerance::absolute(1e-7));
+    check_close(q, {0, 0, 1, -1, 1, 0}, Tolerance::absolute(1e-7));
   }
 
-  TEST_CASE("greedy b = 1 equals uniform b = 1 (digest 4.3)") {
+  TEST_CASE("greedy b = 1 equals uniform b = 1 (both are {+-mean|u|})") {
     const std::vector<float> x = random_values(1000, 5);
     std::vector<float> a(x.size()), b(x.size());
     const Alphabet Qa = lsbq_greedy(x, 1, a);

@@ -1,7 +1,9 @@
-// The QAT maps of PARQ (digest sections 1.4, 2.2, 3): PARQ and BinaryRelax on the worked vectors
-// of 9.1, the inverse-slope schedule table of 3.3, PARQ -> hard as the slope grows, monotonicity,
-// the exact PAR prox of Eq. (7) against a numeric argmin and the subgradient condition, and the
-// 1-D convex toy of 9.3 (AProx's last iterate lands on the target, Prox-SGD's does not).
+// The QAT maps of PARQ (Jin et al., ICML 2025; Sections 2-4): PARQ (Fig. 9(a)) and BinaryRelax
+// (Fig. 9(b)) on worked vectors (reference values from an independent re-implementation of the PARQ
+// code's formulas), the code's sigmoid inverse-slope schedule, PARQ -> hard as the slope grows,
+// monotonicity, the exact PAR prox of Eq. (7) against a numeric argmin and the subgradient
+// condition, and a 1-D convex toy for Section 3's point: AProx (Eq. (11)) keeps its last iterate on
+// the target, Prox-SGD (Eq. (9)) does not.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,25 +14,25 @@
 #include "core/generator.h"
 #include "quant/qat/prox_maps.h"
 #include "quant/quantizers/lsbq.h"
+#include "tests/check_close.h"
 
 using namespace qnn;
 using namespace qnn::quant;
+using qnn::testing::check_close;
+using qnn::testing::Tolerance;
 
 namespace {
 
 const std::vector<float> kP = {-1.3f, -0.6f, -0.2f, 0.0f, 0.1f, 0.45f, 0.9f, 2.1f};
 
-// The 2-bit greedy LSBQ target set of the digest's input: [-1.2515625, -0.1609375, 0.1609375, 1.2515625].
-Alphabet digest_Q() {
+// The 2-bit greedy LSBQ target set of kP: [-1.2515625, -0.1609375, 0.1609375, 1.2515625].
+Alphabet lsbq2_of_kP() {
   std::vector<float> q(kP.size());
   return lsbq_greedy(kP, 2, q);
 }
 
-void check_values(const std::vector<float>& got, const std::vector<double>& want, double tol = 1e-5) {
-  REQUIRE(got.size() == want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    CHECK_MESSAGE(std::fabs(got[i] - want[i]) <= tol, "index " << i << ": got " << got[i] << ", want " << want[i]);
-}
+// Absolute: |got - want| <= 1e-5.
+constexpr Tolerance kTol = Tolerance::absolute(1e-5);
 
 std::vector<float> sorted_inputs(float lo, float hi, int n) {
   std::vector<float> x(n);
@@ -39,34 +41,34 @@ std::vector<float> sorted_inputs(float lo, float hi, int n) {
   return x;
 }
 
-// The toy of 9.3: Q = {0, +-0.5, +-1}, a = (0.2, 0.6), lambda = 1.
+// The toy: PAR (Eq. (6)) with Q = {0, +-0.5, +-1}, a = (0.2, 0.6), lambda = 1.
 PAR toy_par() { return PAR{{0.0, 0.5, 1.0}, {0.2, 0.6}}; }
 
 }  // namespace
 
 TEST_SUITE("prox") {
-  TEST_CASE("PARQ map at inv = 1, 0.5, 0.25: the digest's worked vectors (9.1)") {
-    const Alphabet Q = digest_Q();
+  TEST_CASE("PARQ map at inv = 1, 0.5, 0.25: the worked vectors") {
+    const Alphabet Q = lsbq2_of_kP();
     std::vector<float> w(kP.size());
     parq_map(kP, Q, 1.0f, w);
-    check_values(w, {-1.2515625, -0.6, -0.2, 0, 0.1, 0.45, 0.9, 1.2515625});
+    check_close(w, {-1.2515625, -0.6, -0.2, 0, 0.1, 0.45, 0.9, 1.2515625}, kTol);
     parq_map(kP, Q, 0.5f, w);
-    check_values(w, {-1.2515625, -0.49375, -0.1609375, 0, 0.1609375, 0.19375, 1.09375, 1.2515625});
+    check_close(w, {-1.2515625, -0.49375, -0.1609375, 0, 0.1609375, 0.19375, 1.09375, 1.2515625}, kTol);
     parq_map(kP, Q, 0.25f, w);
-    check_values(w, {-1.2515625, -0.28125, -0.1609375, 0, 0.1609375, 0.1609375, 1.2515625, 1.2515625});
+    check_close(w, {-1.2515625, -0.28125, -0.1609375, 0, 0.1609375, 0.1609375, 1.2515625, 1.2515625}, kTol);
   }
 
-  TEST_CASE("BinaryRelax at theta = 0.25, 0.5: the digest's worked vectors (9.1)") {
-    const Alphabet Q = digest_Q();
+  TEST_CASE("BinaryRelax at theta = 0.25, 0.5: the worked vectors") {
+    const Alphabet Q = lsbq2_of_kP();
     std::vector<float> w(kP.size());
     binaryrelax_map(kP, Q, 0.25f, w);
-    check_values(w, {-1.28789, -0.490234, -0.190234, -0.0402344, 0.115234, 0.377734, 0.987891, 1.88789});
+    check_close(w, {-1.28789, -0.490234, -0.190234, -0.0402344, 0.115234, 0.377734, 0.987891, 1.88789}, kTol);
     binaryrelax_map(kP, Q, 0.5f, w);
-    check_values(w, {-1.27578, -0.380469, -0.180469, -0.0804687, 0.130469, 0.305469, 1.07578, 1.67578});
+    check_close(w, {-1.27578, -0.380469, -0.180469, -0.0804687, 0.130469, 0.305469, 1.07578, 1.67578}, kTol);
   }
 
-  TEST_CASE("the normalized mirror sigmoid: the table of digest 3.3") {
-    // t_s = 0, t_e = 100, so f = t/100.
+  TEST_CASE("the normalized mirror sigmoid at steepness 100, 75, 50 (the PARQ scripts') and 10") {
+    // t_s = 0, t_e = 100, so f = t/100. Reference values: the formula evaluated independently.
     struct Row {
       double s;
       std::vector<double> inv;  // at f = 0.25, 0.40, 0.45, 0.48, 0.50, 0.52, 0.55, 0.60, 0.75
@@ -81,7 +83,7 @@ TEST_SUITE("prox") {
     for (const Row& r : rows)
       for (size_t i = 0; i < ts.size(); ++i) {
         const double got = parq_inv_slope(ts[i], 0, 100, r.s);
-        // The table prints 2-4 significant digits (0.450 for 0.44949): compare to one unit of the
+        // The references have 2-4 significant digits (0.450 for 0.44949): compare to one unit of the
         // third decimal, or of the second significant digit for the small entries.
         const double want = r.inv[i];
         const double unit = want >= 0.01 ? 1e-3 : std::pow(10.0, std::floor(std::log10(want)) - 1);
@@ -96,7 +98,7 @@ TEST_SUITE("prox") {
   }
 
   TEST_CASE("PARQ at inv = 1 is clamp(u, Q_0, Q_K-1); at t >= t_e it is the nearest point") {
-    const Alphabet Q = digest_Q();
+    const Alphabet Q = lsbq2_of_kP();
     const std::vector<float> x = sorted_inputs(-3.0f, 3.0f, 601);
     std::vector<float> w(x.size()), h(x.size());
     parq_map(x, Q, 1.0f, w);
@@ -114,7 +116,7 @@ TEST_SUITE("prox") {
   }
 
   TEST_CASE("PARQ tends to hard quantization as the slope grows") {
-    const Alphabet Q = digest_Q();
+    const Alphabet Q = lsbq2_of_kP();
     Generator gen(3);
     std::vector<float> x(20000);
     for (float& v : x)
@@ -140,7 +142,7 @@ TEST_SUITE("prox") {
   }
 
   TEST_CASE("every map is monotone non-decreasing") {
-    const Alphabet Q = digest_Q();
+    const Alphabet Q = lsbq2_of_kP();
     const std::vector<float> x = sorted_inputs(-3.0f, 3.0f, 2001);
     std::vector<float> w(x.size());
     auto monotone = [&] {
@@ -190,7 +192,7 @@ TEST_SUITE("prox") {
         CHECK_MESSAGE((g >= slo - 1e-9 && g <= shi + 1e-9), "u " << u << " w " << w << " g " << g);
       }
     }
-    // Scaling (digest 1.4): flat piece at q_1 = 0.5 for |u| in [c a_0 + q_1, c a_1 + q_1].
+    // Scaling, Eq. (7) with a_k -> c a_k: flat piece at q_1 = 0.5 for |u| in [c a_0 + q_1, c a_1 + q_1].
     const PAR par = toy_par();
     CHECK(prox_par(0.5 + 2.0 * 0.2 + 1e-9, par, 2.0) == 0.5);
     CHECK(prox_par(0.5 + 2.0 * 0.6 - 1e-9, par, 2.0) == 0.5);
@@ -198,7 +200,7 @@ TEST_SUITE("prox") {
     CHECK(prox_par(5.0, par, 1.0) == 1.0);  // clipped at q_m
   }
 
-  TEST_CASE("the 1-D convex toy of 9.3: deterministic AProx and Prox-SGD both converge to prox(b)") {
+  TEST_CASE("the 1-D convex toy: deterministic AProx and Prox-SGD both converge to prox(b)") {
     const PAR par = toy_par();
     const std::vector<std::pair<double, double>> cases = {
         {0.35, 0.15}, {0.62, 0.42}, {0.9, 0.5}, {1.4, 0.8}, {-0.75, -0.5}};
@@ -217,8 +219,7 @@ TEST_SUITE("prox") {
     }
   }
 
-  TEST_CASE(
-      "the 1-D convex toy of 9.3 with noisy gradients: AProx's last iterate stays on the target, Prox-SGD's not") {
+  TEST_CASE("the 1-D convex toy with noisy gradients: AProx's last iterate stays on the target, Prox-SGD's not") {
     const PAR par = toy_par();
     for (const auto& [b, target] : std::vector<std::pair<double, double>>{{0.9, 0.5}, {0.1, 0.0}, {-0.75, -0.5}}) {
       Generator gen(2024);
@@ -245,7 +246,7 @@ TEST_SUITE("prox") {
   }
 
   TEST_CASE("bad input throws") {
-    const Alphabet Q = digest_Q();
+    const Alphabet Q = lsbq2_of_kP();
     std::vector<float> w(kP.size()), small(2);
     CHECK_THROWS_AS(parq_map(kP, Q, 0.0f, w), Error);
     CHECK_THROWS_AS(binaryrelax_map(kP, Q, 1.5f, w), Error);

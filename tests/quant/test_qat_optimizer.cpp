@@ -1,8 +1,9 @@
-// The QAT optimizer wrapper (PARQ digest 3.4): the latent u follows the base optimizer's own
-// trajectory with the gradients taken at w (a test that fails if the base step ran on the
-// quantized weights), warmup is plain FP training, weight decay and momentum act on u, Q per row,
-// the final projection puts every weight on Q and the file round-trips, the default parameter
-// selection, and bit-identical resume from a state dict.
+// The QAT optimizer wrapper (PARQ Algorithm 1 / Eq. (11), around SGD or AdamW as the PARQ code's
+// QuantOptimizer): the latent u follows the base optimizer's own trajectory with the gradients
+// taken at w (a test that fails if the base step ran on the quantized weights), warmup is plain FP
+// training, weight decay and momentum act on u, Q per row, the final projection puts every weight
+// on Q and the file round-trips, the default parameter selection, and bit-identical resume from a
+// state dict.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -56,7 +57,7 @@ QATParamGroup group_of(const std::string& name, const Tensor& p, int bits, bool 
 }  // namespace
 
 TEST_SUITE("qat_optimizer") {
-  TEST_CASE("the base step runs on the latent u with the gradient taken at w (step order of digest 3.4)") {
+  TEST_CASE("the base step runs on the latent u with the gradient taken at w (Eq. (11))") {
     const std::vector<float> init = random_values(12, 1), target = random_values(12, 2);
     optim::SGDOptions so;
     so.lr = 0.1;
