@@ -10,12 +10,12 @@
 #include <memory>
 
 #include "apps/commands.h"
-#include "apps/data_setup.h"
 #include "apps/progress.h"
 #include "core/error.h"
 #include "datasets/archive.h"
 #include "datasets/checksum.h"
 #include "datasets/download.h"
+#include "datasets/presets.h"
 
 namespace qnn::apps {
 
@@ -94,7 +94,7 @@ void add_data_command(CLI::App& app) {
     std::cout << "use it with: --data " << folder << '\n';
   });
   // The ImageNet sample JPEGs of shared/data/imagenet as a folder `--dataset imagenet` reads, to
-  // run the ImageNet path end to end where the dataset itself is absent (apps/data_setup.h).
+  // run the ImageNet path end to end where the dataset itself is absent (datasets/presets.h).
   struct SampleOptions {
     std::string from, out, split = "val";
     int64_t limit = 0;
@@ -112,8 +112,8 @@ void add_data_command(CLI::App& app) {
   sample->callback([so] {
     const fs::path from(so->from);
     const int64_t n =
-        make_imagenet_sample_folder((from / "class_samples_original").string(),
-                                    (from / "imagenet_classes.tsv").string(), so->out, so->split, so->limit);
+        data::make_imagenet_sample_folder((from / "class_samples_original").string(),
+                                          (from / "imagenet_classes.tsv").string(), so->out, so->split, so->limit);
     std::cout << "linked " << n << " images into " << (fs::path(so->out) / so->split).string()
               << "; use it with: --dataset imagenet --data " << so->out << '\n';
   });

@@ -6,10 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
-#include "apps/data_setup.h"
-#include "apps/evaluate.h"
 #include "apps/progress.h"
-#include "apps/weights.h"
+#include "datasets/presets.h"
+#include "engine/evaluate.h"
+#include "engine/weights.h"
 #include "nn/models/registry.h"
 
 namespace qnn::apps {
@@ -25,22 +25,19 @@ struct EvalCommandOptions {
 
 void run_eval(const EvalCommandOptions& o) {
   nn::ModelOptions model_options;
-  model_options.num_classes = dataset_num_classes(o.dataset);
+  model_options.num_classes = data::dataset_num_classes(o.dataset);
   std::shared_ptr<nn::Module> model = nn::make_model(o.model, model_options);
-  const auto metadata = load_weights(*model, o.weights);
+  engine::load_weights(*model, o.weights);
   // The weights say how their inputs were normalized; --normalize overrides.
-  Normalization norm = named_normalization(default_normalization(o.dataset));
-  if (o.normalize != "auto")
-    norm = named_normalization(o.normalize);
-  else
-    normalization_from_metadata(metadata, norm);
-  ClassificationData data = load_classification_data(o.dataset, o.data_dir, norm, /*load_train=*/false);
-  EvalOptions options;
+  const data::Normalization norm = engine::resolve_normalization(o.normalize, o.weights, o.dataset);
+  const data::ClassificationData data =
+      data::load_classification_data(o.dataset, o.data_dir, norm, /*load_train=*/false);
+  engine::EvalOptions options;
   options.batch_size = o.batch;
   options.workers = o.workers;
   ProgressBar progress("eval", (data.test->size() + o.batch - 1) / o.batch);
   options.on_batch = [&](int64_t done, int64_t) { progress.update(done, done * o.batch, ""); };
-  const EvalResult r = evaluate(*model, data.test, options);
+  const engine::EvalResult r = engine::evaluate(*model, data.test, options);
   progress.finish();
   if (o.json) {
     nlohmann::ordered_json j;

@@ -2,11 +2,13 @@
 #include <iostream>
 
 #include "apps/commands.h"
+#include "apps/startup.h"
 #include "core/error.h"
-#include "core/parallel.h"
+#include "engine/run_record.h"
 
 int main(int argc, char** argv) {
-  qnn::use_fast_blas_kernel(argv);
+  qnn::apps::restart_with_fast_blas(argv);
+  qnn::engine::set_command_line(argc, argv);  // for the run records
   CLI::App app{"qnn: a deep-learning framework with quantization built in"};
   app.require_subcommand(1);
   qnn::apps::add_info_command(app);

@@ -1,17 +1,21 @@
 // `qnn ptq --model resnet20 --weights W --data DIR --method gpfq --bits 4 --out FILE`:
-// post-training quantization (apps/ptq_run.h), or `--config FILE` (flags override the file).
+// post-training quantization (engine/ptq_pipeline.h), or `--config FILE` (flags override the file).
+// The run gets a folder (--out-dir/--name: config.json, run.json, result.json and, unless --out
+// says otherwise, quantized.safetensors).
 #include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "apps/commands.h"
-#include "apps/json_file.h"
-#include "apps/ptq_run.h"
+#include "core/config.h"
 #include "core/error.h"
+#include "engine/ptq_pipeline.h"
 
 namespace qnn::apps {
 
 namespace {
+
+using engine::PtqRunConfig;
 
 struct PtqFlags {
   std::string config_file;
@@ -27,6 +31,7 @@ void add_ptq_command(CLI::App& app) {
                                  "Post-training quantization: round-to-nearest, GPFQ (P2 Algorithm 1) and sparse GPFQ; "
                                  "prints float, RTN and quantized accuracy and saves the quantized model");
   PtqRunConfig& c = f->c;
+  c.out_dir = "runs";  // the command's default: every `qnn ptq` run gets a folder
   cmd->add_option("--config", f->config_file, "JSON file with any of the options below (flags override it)");
   cmd->add_option("--model", c.model, "Model name (see `qnn models`)")->capture_default_str();
   cmd->add_option("--weights", c.weights, "Trained weights (safetensors); none: random init, to test a pipeline");
@@ -34,8 +39,9 @@ void add_ptq_command(CLI::App& app) {
   cmd->add_option("--data", c.data_dir, "Dataset folder (default: $QNN_DATA_DIR/...)");
   cmd->add_option("--normalize", c.normalize, "auto (weights' metadata), cifar10 or imagenet")->capture_default_str();
   cmd->add_option("--method", c.method, "rtn, gpfq, gpfq-soft (P2 (27)) or gpfq-hard (P2 (28))")->capture_default_str();
-  cmd->add_option("--bits", c.bits, "Bits b (the alphabet has 2^b + 1 levels), ternary or binary")
-      ->capture_default_str();
+  cmd->add_option_function<std::string>(
+      "--bits", [&c](const std::string& b) { c.bits = {b}; },
+      "Bits b (the alphabet has 2^b + 1 levels), ternary or binary (default " + c.bits.text + ")");
   cmd->add_option("--alphabet", c.alphabet, "midtread (P2 (3), default) or midrise0 (P1 (4))")->capture_default_str();
   cmd->add_option("--C", c.C, "Step-size constant: R = C * mean_j ||W_j||_inf (P2 (32))")->capture_default_str();
   cmd->add_option("--m", c.m, "Calibration images per layer (a fresh batch for every layer)")->capture_default_str();
@@ -57,15 +63,19 @@ void add_ptq_command(CLI::App& app) {
   cmd->add_option("--test-limit", c.test_limit, "Only the first N test images (0: all)")->capture_default_str();
   cmd->add_flag("--skip-fp", c.skip_fp, "Do not evaluate the float model");
   cmd->add_flag("--skip-rtn", c.skip_rtn, "Do not evaluate round-to-nearest");
-  cmd->add_option("--out", c.out, "Write the quantized model here (codes + levels, safetensors)");
+  cmd->add_option("--out", c.out, "Write the quantized model here (default: quantized.safetensors in the run folder)");
+  cmd->add_option("--out-dir", c.out_dir, "Folder of run folders (\"\": no run folder)")->capture_default_str();
+  cmd->add_option("--name", c.run_name, "Run folder name (default ptq-<model>-<method>-<bits>-seed<seed>)");
   cmd->add_flag("--json", f->json, "Print the result as one JSON object at the end");
   cmd->callback([f, cmd] {
     PtqRunConfig config = f->c;
     if (!f->config_file.empty()) {
       const nlohmann::json file = read_json_file(f->config_file, "ptq --config");
-      // Flags given on the command line win over the file.
-      nlohmann::json merged = file;
-      const nlohmann::ordered_json flags = f->c.to_json();
+      // Flags given on the command line win over the file, which wins over the command's defaults.
+      nlohmann::json merged = {{"out_dir", "runs"}};
+      for (const auto& [key, value] : file.items())
+        merged[key] = value;
+      const nlohmann::json flags = f->c.to_json();
       for (const auto* opt : cmd->get_options()) {
         if (opt->count() == 0 || opt->get_name() == "--config" || opt->get_name() == "--json")
           continue;
@@ -79,12 +89,14 @@ void add_ptq_command(CLI::App& app) {
           key = "search_C";
         if (key == "c")
           key = "C";
+        if (key == "name")
+          key = "run_name";
         if (flags.contains(key))
           merged[key] = flags[key];
       }
       config = PtqRunConfig::from_json(merged);
     }
-    const PtqRunResult r = run_ptq(config, std::cout);
+    const engine::PtqRunResult r = engine::run_ptq(config, std::cout);
     if (f->json)
       std::cout << r.to_json().dump() << '\n';
   });

@@ -1,20 +1,20 @@
 // `qnn qat --model resnet20 --data DIR --method ste|binaryrelax|parq --bits 1|2|3|4|ternary ...` or
 // `--config apps/configs/parq/resnet20_cifar10_2bit.json` (flags override the file): quantization-
-// aware training with the trainer of `qnn train` (same progress bar, epoch lines, run folder,
-// checkpoints and --resume) plus the QAT report per epoch, the final hard projection, the model
-// saved quantized (run folder/quantized.safetensors) and a histogram of one layer's latent weights
-// (latent_histogram.svg). Ctrl-C stops after the current step and saves a checkpoint.
+// aware training (engine/qat_training.h) with the trainer of `qnn train` (same progress bar, epoch
+// lines, run folder, checkpoints and --resume), plus the QAT report per epoch, the final hard
+// projection, the model saved quantized (run folder/quantized.safetensors) and the histogram of
+// one layer's latent weights drawn to latent_histogram.svg. Ctrl-C stops after the current step
+// and saves a checkpoint.
+#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "apps/commands.h"
 #include "apps/interrupt.h"
-#include "apps/json_file.h"
-#include "apps/qat_hooks.h"
-#include "apps/trainer.h"
+#include "apps/svg_histogram.h"
 #include "apps/training_flags.h"
-#include "core/io/safetensors.h"
 #include "core/parallel.h"
+#include "engine/qat_training.h"
 
 namespace qnn::apps {
 
@@ -27,8 +27,9 @@ struct QatFlags {
   nlohmann::json qat_overrides = nlohmann::json::object();         // keys of its "qat" section
 };
 
-// The defaults of `qnn qat` without a config: the CIFAR recipe of the PARQ paper (digest 5.1):
-// wd 2e-4 (not on biases), LR x0.1 at 40%/60%/75% of the epochs (80/120/150 of 200).
+// The defaults of `qnn qat` without a config: the CIFAR recipe of the PARQ paper (Section 5):
+// wd 2e-4 (not on biases, as the authors' code), LR x0.1 at 40%/60%/75% of the epochs (80/120/150
+// of 200).
 nlohmann::json qat_defaults(int64_t epochs) {
   nlohmann::json milestones = nlohmann::json::array();
   for (double f : {0.4, 0.6, 0.75}) {
@@ -45,55 +46,67 @@ nlohmann::json qat_defaults(int64_t epochs) {
   return j;
 }
 
+// The TrainConfig defaults of `qnn qat` (for help texts: 200 epochs).
+nlohmann::json qat_train_defaults() {
+  nlohmann::json d = engine::TrainConfig{}.to_json();
+  const nlohmann::json changes = qat_defaults(d.at("epochs").get<int64_t>());
+  for (const auto& [key, value] : changes.items())
+    d[key] = value;
+  d["run_name"] = "<model>-<dataset>-<method>-<bits>-seed<seed>";
+  return d;
+}
+
 void run_qat(const QatFlags& flags) {
-  nlohmann::json j;
+  nlohmann::json j = merge_config(flags.config_file, *flags.overrides, "qat --config");
   if (flags.config_file.empty()) {
-    const int64_t epochs = flags.overrides->value("epochs", int64_t{200});
-    j = qat_defaults(epochs);
-  } else {
-    j = read_json_file(flags.config_file, "qat --config");
+    const nlohmann::json defaults = qat_defaults(j.value("epochs", engine::TrainConfig{}.epochs));
+    for (const auto& [key, value] : defaults.items())
+      if (!j.contains(key))
+        j[key] = value;
   }
-  for (const auto& [key, value] : flags.overrides->items())
-    j[key] = value;
-  if (!j.contains("qat") || !j["qat"].is_object())
-    j["qat"] = nlohmann::json::object();
+  nlohmann::json qat_json = j.value("qat", nlohmann::json::object());
+  j.erase("qat");
   for (const auto& [key, value] : flags.qat_overrides.items())
-    j["qat"][key] = value;
-  const QatConfig qc = QatConfig::from_json(j["qat"]);
-  j["qat"] = qc.to_json();  // every default spelled out in config.json
-  if (!j.contains("run_name") || j["run_name"].get<std::string>().empty())
+    qat_json[key] = value;
+  const quant::QatConfig qc = quant::QatConfig::from_json(qat_json);
+  if (j.value("run_name", std::string()).empty())
     j["run_name"] = j.value("model", std::string("resnet20")) + "-" + j.value("dataset", std::string("cifar10")) + "-" +
                     qc.method + "-" + qc.bits_name() + "-seed" + std::to_string(j.value("seed", uint64_t{1}));
-  const TrainConfig config = TrainConfig::from_json(j);
-  // Pretrained weights carry the input normalization they were trained with: warn on a mismatch.
-  if (!config.init_weights.empty()) {
-    Normalization norm;
-    if (normalization_from_metadata(load_safetensors(config.init_weights).metadata, norm) &&
-        norm.mean != named_normalization(config.normalize).mean)
-      std::cout << "warning: " << config.init_weights << " was trained with other input statistics than --normalize "
-                << config.normalize << " (the pretrained CIFAR ResNets need --normalize imagenet)\n";
-  }
+  const engine::TrainConfig config = engine::TrainConfig::from_json(j);
   std::cout << "qnn qat: " << config.model << " on " << config.dataset << ", " << qc.method << " " << qc.bits_name()
             << ", " << config.epochs << " epochs, batch " << config.batch << ", " << num_threads()
             << " threads; run folder " << config.run_dir() << std::endl;
-  const ClassificationData data =
-      load_classification_data(config.dataset, config.data_dir, named_normalization(config.normalize),
-                               /*load_train=*/true, config.augment);
-  TrainResult r;
+  const data::ClassificationData data = load_training_data(config, j.contains("lr"), engine::TrainConfig{}.lr);
+  engine::TrainCallbacks callbacks =
+      terminal_callbacks(config, data, [](const engine::EpochMetrics& m) { return engine::qat_epoch_text(m.extra); });
+  callbacks.on_finish = [](nn::Module&, engine::RunFolder& folder) {
+    const nlohmann::json record = read_json_file(folder.path("latent_histogram.json"), "qat");
+    std::ofstream(folder.path("latent_histogram.svg")) << histogram_svg(histogram_from_record(record));
+  };
+  engine::TrainResult r;
   {
     const StopOnInterrupt interrupt;
-    r = train(config, data, flags.resume, std::cout, interrupt.flag());
+    r = engine::train_qat(config, qc, data, callbacks, flags.resume, interrupt.flag());
   }
   if (!r.interrupted && !r.history.empty())
     std::printf("done: last-epoch test top-1 %.2f%%; quantized model in %s/quantized.safetensors\n",
-                r.history.back().test.top1, config.run_dir().c_str());
+                r.history.back().test_top1, r.run_dir.c_str());
 }
 
 template <class T>
 void qat_option(CLI::App* cmd, const std::shared_ptr<QatFlags>& flags, const std::string& name, const std::string& key,
                 const std::string& help) {
   cmd->add_option_function<T>(
-      name, [flags, key](const T& value) { flags->qat_overrides[key] = value; }, help);
+      name, [flags, key](const T& value) { flags->qat_overrides[key] = value; },
+      help + " (default " + default_text<quant::QatConfig>(key) + ")");
+}
+
+template <class T>
+void qat_flag(CLI::App* cmd, const std::shared_ptr<QatFlags>& flags, const std::string& name, const std::string& key,
+              const std::string& help) {
+  cmd->add_flag(
+      name, [flags, key](int64_t) { flags->qat_overrides[key] = true; },
+      help + " (default " + default_text<quant::QatConfig>(key) + ")");
 }
 
 }  // namespace
@@ -104,42 +117,32 @@ void add_qat_command(CLI::App& app) {
   cmd->add_option("--config", flags->config_file, "JSON config (e.g. apps/configs/parq/resnet20_cifar10_2bit.json)");
   cmd->add_option("--resume", flags->resume, "Continue from a run's last.safetensors");
   // QAT
-  qat_option<std::string>(cmd, flags, "--method", "method", "ste | binaryrelax | parq (default parq)");
+  qat_option<std::string>(cmd, flags, "--method", "method", "ste | binaryrelax | parq");
   cmd->add_option_function<std::string>(
       "--bits",
       [flags](const std::string& b) {
-        flags->qat_overrides["bits"] =
-            b == "ternary" || b == "T" ? nlohmann::json("ternary") : nlohmann::json(std::stoi(b));
+        nlohmann::json v;
+        to_json(v, NumberOrWord{b});
+        flags->qat_overrides["bits"] = v;
       },
-      "1 | 2 | 3 | 4 | ternary (default 2)");
-  qat_option<std::string>(cmd, flags, "--quantizer", "quantizer", "lsbq | uniform (default lsbq, greedy)");
-  cmd->add_flag(
-      "--optimal", [flags](int64_t) { flags->qat_overrides["optimal"] = true; },
-      "Exact least-squares LSBQ (ternary, 2 bits) instead of greedy / 1.1 mean");
-  cmd->add_flag(
-      "--per-channel", [flags](int64_t) { flags->qat_overrides["per_channel"] = true; },
-      "One Q per output channel (default per tensor)");
-  cmd->add_flag(
-      "--fp-stem-head", [flags](int64_t) { flags->qat_overrides["fp_stem_head"] = true; },
-      "Keep the first conv and the last Linear in full precision (default: quantized)");
-  qat_option<int64_t>(cmd, flags, "--quant-period", "quant_period", "Re-fit Q every N steps (default 10)");
-  qat_option<int64_t>(cmd, flags, "--warmup-steps", "warmup_steps", "FP steps before QAT starts (default 200)");
-  qat_option<double>(cmd, flags, "--anneal-start-epoch", "anneal_start_epoch", "Anneal start (default 0)");
+      "1 | 2 | 3 | 4 | ternary (default " + default_text<quant::QatConfig>("bits") + ")");
+  qat_option<std::string>(cmd, flags, "--quantizer", "quantizer", "lsbq (greedy) | uniform");
+  qat_flag<bool>(cmd, flags, "--optimal", "optimal", "Exact least-squares LSBQ (ternary, 2 bits) instead of greedy");
+  qat_flag<bool>(cmd, flags, "--per-channel", "per_channel", "One Q per output channel");
+  qat_flag<bool>(cmd, flags, "--fp-stem-head", "fp_stem_head",
+                 "Keep the first conv and the last Linear in full precision");
+  qat_option<int64_t>(cmd, flags, "--quant-period", "quant_period", "Re-fit Q every N steps");
+  qat_option<int64_t>(cmd, flags, "--warmup-steps", "warmup_steps", "FP steps before QAT starts");
+  qat_option<double>(cmd, flags, "--anneal-start-epoch", "anneal_start_epoch", "Anneal start");
   qat_option<double>(cmd, flags, "--anneal-end-epoch", "anneal_end_epoch",
-                     "Epoch from which the map is hard (default 3/4 of the epochs; may be fractional)");
-  qat_option<double>(cmd, flags, "--steepness", "steepness", "PARQ sigmoid steepness (default 100)");
-  cmd->add_flag(
-      "--hard-from-quantizer", [flags](int64_t) { flags->qat_overrides["hard_from_quantizer"] = true; },
-      "Hard map uses the quantizer's q-hat on Q-update steps (the PARQ code; default nearest point)");
+                     "Epoch from which the map is hard (-1: 3/4 of the epochs; may be fractional)");
+  qat_option<double>(cmd, flags, "--steepness", "steepness", "PARQ sigmoid steepness");
+  qat_flag<bool>(cmd, flags, "--hard-from-quantizer", "hard_from_quantizer",
+                 "Hard map uses the quantizer's q-hat on Q-update steps (the PARQ code; else the nearest point)");
   qat_option<std::string>(cmd, flags, "--histogram-layer", "histogram_layer",
-                          "Weight whose latent histogram is plotted (default the middle one)");
+                          "Weight whose latent histogram is plotted (none: the middle one)");
   // training: the flags of `qnn train`, with the QAT defaults in their help
-  TrainingFlagHelp help;
-  help.weight_decay = "Weight decay, on the latent weights (default 2e-4)";
-  help.normalize = "Input statistics: cifar10 (default) or imagenet (the pretrained ResNets)";
-  help.run_name = "Run folder name (default <model>-<dataset>-<method>-<bits>-seed<seed>)";
-  help.schedule = "LR schedule as JSON, stepped per epoch (default multistep at 40/60/75% of the epochs)";
-  add_training_flags(cmd, flags->overrides, help);
+  add_training_flags(cmd, flags->overrides, qat_train_defaults());
   cmd->callback([flags] { run_qat(*flags); });
 }
 

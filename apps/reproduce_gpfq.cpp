@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/commands.h"
-#include "apps/json_file.h"
-#include "apps/ptq_run.h"
+#include "core/config.h"
 #include "core/error.h"
+#include "engine/ptq_pipeline.h"
 
 #ifndef QNN_CONFIG_DIR
 #define QNN_CONFIG_DIR "apps/configs"
@@ -24,6 +24,10 @@
 namespace qnn::apps {
 
 namespace {
+
+using engine::EvalResult;
+using engine::PtqRunConfig;
+using engine::PtqRunResult;
 
 struct ReproduceOptions {
   std::string config_dir = QNN_CONFIG_DIR;
@@ -98,7 +102,7 @@ void run_tables(const ReproduceOptions& o, const std::vector<std::string>& files
       if (cached != float_results.end())
         config.skip_fp = true;
       std::cout << "\n-- " << label << "\n";
-      PtqRunResult r = run_ptq(config, std::cout);
+      PtqRunResult r = engine::run_ptq(config, std::cout);
       if (cached != float_results.end())
         r.fp = cached->second;
       else

@@ -9,16 +9,6 @@
 
 namespace qnn::apps {
 
-std::vector<int64_t> histogram_counts(const float* values, int64_t n, double lo, double hi, int bins) {
-  std::vector<int64_t> counts(std::max(bins, 1), 0);
-  const double width = (hi - lo) / static_cast<double>(counts.size());
-  for (int64_t i = 0; i < n; ++i) {
-    const double k = std::floor((static_cast<double>(values[i]) - lo) / width);
-    counts[static_cast<size_t>(std::clamp(k, 0.0, static_cast<double>(counts.size() - 1)))] += 1;
-  }
-  return counts;
-}
-
 namespace {
 
 std::string fmt(double v) {
@@ -98,6 +88,41 @@ std::string histogram_svg(const Histogram& h) {
       << "</tspan> (each to its own peak)</text>\n";
   s << "</svg>\n";
   return s.str();
+}
+
+Histogram histogram_from_record(const nlohmann::json& record) {
+  const nlohmann::json& snapshots = record.at("snapshots");
+  // The start, evenly spaced epochs and the last epoch (at most 5), then the final model.
+  std::vector<size_t> pick;
+  const size_t n = snapshots.size();
+  const size_t epochs = n >= 2 ? n - 1 : n;  // the final snapshot is the last entry
+  const size_t want = std::min<size_t>(epochs, 5);
+  for (size_t k = 0; k < want; ++k) {
+    const size_t i = want == 1 ? 0 : k * (epochs - 1) / (want - 1);
+    if (pick.empty() || pick.back() != i)
+      pick.push_back(i);
+  }
+  if (n >= 2)
+    pick.push_back(n - 1);
+  Histogram h;
+  h.title = record.at("title").get<std::string>();
+  h.lo = record.at("lo").get<double>();
+  h.hi = record.at("hi").get<double>();
+  h.fill_label = record.value("fill_label", h.fill_label);
+  h.overlay_label = record.value("overlay_label", h.overlay_label);
+  for (size_t i : pick) {
+    const nlohmann::json& s = snapshots[i];
+    HistogramPanel p;
+    const int64_t epoch = s.at("epoch").get<int64_t>();
+    p.title = (epoch < 0 ? std::string("after training") : "epoch " + std::to_string(epoch)) + ": " +
+              s.at("label").get<std::string>();
+    p.counts = s.at("counts").get<std::vector<int64_t>>();
+    p.levels = s.at("levels").get<std::vector<float>>();
+    if (s.contains("counts_w"))
+      p.overlay = s.at("counts_w").get<std::vector<int64_t>>();
+    h.panels.push_back(std::move(p));
+  }
+  return h;
 }
 
 }  // namespace qnn::apps

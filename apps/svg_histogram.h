@@ -1,9 +1,10 @@
 #pragma once
 // A small SVG writer for one figure kind: histograms of a layer's weights at several epochs, one
-// panel per epoch, with the target set Q drawn as vertical lines (PARQ digest section 6: the
+// panel per epoch, with the target set Q drawn as vertical lines (the PARQ paper, Figure 11: the
 // weights gathering on Q as the slope anneals). A panel can overlay a second series as an
 // outline: `qnn qat` fills the latent u and outlines the weights w = map(u) the network uses.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -23,10 +24,11 @@ struct Histogram {
   std::vector<HistogramPanel> panels;
 };
 
-// Counts of `values` in `bins` even bins over [lo, hi]; values outside go to the end bins.
-std::vector<int64_t> histogram_counts(const float* values, int64_t n, double lo, double hi, int bins);
-
 // The SVG document (self-contained, no scripts or fonts beyond a generic sans-serif).
 std::string histogram_svg(const Histogram& h);
+
+// The figure of a QAT run's latent_histogram.json (engine/qat_training.h): at most 6 panels, the
+// start, evenly spaced epochs, the last epoch and the final model.
+Histogram histogram_from_record(const nlohmann::json& record);
 
 }  // namespace qnn::apps

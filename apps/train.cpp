@@ -5,10 +5,9 @@
 
 #include "apps/commands.h"
 #include "apps/interrupt.h"
-#include "apps/json_file.h"
-#include "apps/trainer.h"
 #include "apps/training_flags.h"
 #include "core/parallel.h"
+#include "engine/trainer.h"
 
 namespace qnn::apps {
 
@@ -20,24 +19,21 @@ struct TrainFlags {
 };
 
 void run_train(const TrainFlags& flags) {
-  nlohmann::json j =
-      flags.config_file.empty() ? nlohmann::json::object() : read_json_file(flags.config_file, "train --config");
-  for (const auto& [key, value] : flags.overrides->items())
-    j[key] = value;
-  const TrainConfig config = TrainConfig::from_json(j);
+  const nlohmann::json j = merge_config(flags.config_file, *flags.overrides, "train --config");
+  const engine::TrainConfig config = engine::TrainConfig::from_json(j);
   std::cout << "qnn train: " << config.model << " on " << config.dataset << ", " << config.epochs << " epochs, batch "
             << config.batch << ", " << num_threads() << " threads; run folder " << config.run_dir() << std::endl;
-  const ClassificationData data =
-      load_classification_data(config.dataset, config.data_dir, named_normalization(config.normalize),
-                               /*load_train=*/true, config.augment);
-  TrainResult r;
+  const data::ClassificationData data = load_training_data(config, j.contains("lr"), engine::TrainConfig{}.lr);
+  engine::TrainResult r;
   {
     const StopOnInterrupt interrupt;
-    r = train(config, data, flags.resume, std::cout, interrupt.flag());
+    r = engine::train(config, data, terminal_callbacks(config, data), flags.resume, interrupt.flag());
   }
-  if (!r.interrupted)
-    std::printf("done: best test top-1 %.2f%%; weights in %s/best.safetensors\n", r.best_top1,
-                config.run_dir().c_str());
+  if (!r.interrupted && !r.history.empty())
+    std::printf(
+        "done: last epoch test top-1 %.2f%%; best test top-1 %.2f%% (best.safetensors, chosen on the TEST split: "
+        "report the last epoch); run folder %s\n",
+        r.history.back().test_top1, r.best_top1, r.run_dir.c_str());
 }
 
 }  // namespace
@@ -48,7 +44,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--config", flags->config_file,
                   "JSON config (e.g. apps/configs/resnet20_cifar10.json); flags override");
   cmd->add_option("--resume", flags->resume, "Continue from a run's last.safetensors");
-  add_training_flags(cmd, flags->overrides);
+  add_training_flags(cmd, flags->overrides, engine::TrainConfig{}.to_json());
   cmd->callback([flags] { run_train(*flags); });
 }
 

@@ -52,42 +52,20 @@ std::string blas_name() {
 
 std::string blas_kernel() { return openblas_get_corename(); }
 
-namespace {
-
-// The OpenBLAS kernel to force, or nullptr (see use_fast_blas_kernel in parallel.h).
-const char* better_blas_coretype() {
+std::string recommended_blas_coretype() {
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr)
-    return nullptr;  // the user chose (or this is the re-executed process)
+    return "";  // the user chose (or this is the re-executed process)
   const char* chosen = openblas_get_corename();
   const bool fallback = std::strcmp(chosen, "Prescott") == 0 || std::strcmp(chosen, "Core2") == 0 ||
                         std::strcmp(chosen, "Nehalem") == 0 || std::strcmp(chosen, "Sandybridge") == 0;
   if (!fallback)
-    return nullptr;
+    return "";
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f"))
     return "SkylakeX";
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     return "Haswell";
-  return nullptr;
-}
-
-}  // namespace
-
-void use_fast_blas_kernel(char** argv) {
-  bool changed = false;
-  if (const char* coretype = better_blas_coretype()) {
-    setenv("OPENBLAS_CORETYPE", coretype, 1);
-    changed = true;
-  }
-  // libgomp's idle threads spin 300,000 rounds before sleeping. On this 2-vCPU VM that spinning
-  // halves the speed of models with many small parallel regions (DeiT-Ti step 1.3 s -> 0.70 s with
-  // 10,000) and does not help ResNet-20 (600-630 -> 700 img/s). Only when the user set neither.
-  if (std::getenv("GOMP_SPINCOUNT") == nullptr && std::getenv("OMP_WAIT_POLICY") == nullptr) {
-    setenv("GOMP_SPINCOUNT", "10000", 1);
-    changed = true;
-  }
-  if (changed)
-    execv("/proc/self/exe", argv);  // returns only on failure: then go on as we are
+  return "";
 }
 
 }  // namespace qnn

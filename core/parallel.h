@@ -15,13 +15,11 @@ std::string blas_name();    // e.g. "OpenBLAS 0.3.21 (OpenMP)"
 std::string blas_kernel();  // openblas_get_corename(), e.g. "Haswell"
 
 // OpenBLAS 0.3.21 (Debian 12) does not know newer CPUs (e.g. Sapphire Rapids) and falls back to
-// its SSE3 "Prescott" kernels, 4-6x slower than its AVX-512 ones on the same machine. OpenBLAS
-// reads OPENBLAS_CORETYPE only when it is loaded, so the fix is to set it and start again:
-// programs call this first thing in main. When OPENBLAS_CORETYPE is unset, the kernel OpenBLAS
-// chose is such a fallback and the CPU has AVX-512F (-> SkylakeX) or AVX2+FMA (-> Haswell), it
-// sets the variable. It also sets GOMP_SPINCOUNT=10000 when neither it nor OMP_WAIT_POLICY is set
-// (libgomp's default spinning halves DeiT-Ti's speed here). When it set anything, it re-executes
-// /proc/self/exe with the same arguments (the libraries read these variables when loaded).
-void use_fast_blas_kernel(char** argv);
+// its SSE3 "Prescott" kernels, 4-6x slower than its AVX-512 ones on the same machine. This is the
+// query: when OPENBLAS_CORETYPE is unset, the kernel OpenBLAS chose is such a fallback and the CPU
+// has AVX-512F (-> "SkylakeX") or AVX2+FMA (-> "Haswell"), the kernel to ask for; otherwise "".
+// OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded, so acting on it (set the variable,
+// start again) is the executable's business at start-up (apps/startup.h).
+std::string recommended_blas_coretype();
 
 }  // namespace qnn

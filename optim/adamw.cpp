@@ -57,7 +57,7 @@ void adamw_kernel(float* p_, const float* g_, float* m_, float* v_, int64_t n, c
 AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options) : AdamW(one_group(std::move(params)), options) {}
 
 AdamW::AdamW(std::vector<ParamGroup> groups, const AdamWOptions& options)
-    : Optimizer(std::move(groups), options.lr, options.weight_decay, "AdamW"), options_(options) {
+    : ParamGroupOptimizer(std::move(groups), options.lr, options.weight_decay, "AdamW"), options_(options) {
   check_options(options_, "AdamW");
 }
 

@@ -20,7 +20,7 @@ struct AdamWOptions {
   double weight_decay = 1e-2;  // PyTorch's default
 };
 
-class AdamW : public Optimizer {
+class AdamW : public ParamGroupOptimizer {
  public:
   AdamW(std::vector<Tensor> params, const AdamWOptions& options);
   // Groups override lr and weight_decay; unset values come from `options`.

@@ -89,7 +89,8 @@ std::vector<ParamGroup> bias_no_decay_groups(const NamedTensors& named, double w
   return split_by_decay(named, weight_decay, [](const std::string& name, const Tensor&) { return is_bias_name(name); });
 }
 
-Optimizer::Optimizer(std::vector<ParamGroup> groups, double default_lr, double default_weight_decay, const char* kind) {
+ParamGroupOptimizer::ParamGroupOptimizer(std::vector<ParamGroup> groups, double default_lr, double default_weight_decay,
+                                         const char* kind) {
   QNN_CHECK(!groups.empty(), kind, "got no parameter groups (expected at least one)");
   std::set<const TensorImpl*> seen;
   for (size_t gi = 0; gi < groups.size(); ++gi) {
@@ -121,25 +122,25 @@ Optimizer::Optimizer(std::vector<ParamGroup> groups, double default_lr, double d
     state_[gi].resize(groups_[gi].params.size());
 }
 
-void Optimizer::zero_grad() {
+void ParamGroupOptimizer::zero_grad() {
   for (const Group& g : groups_)
     for (const Tensor& p : g.params)
       p.zero_grad();
 }
 
-std::vector<Tensor> Optimizer::params() const {
+std::vector<Tensor> ParamGroupOptimizer::params() const {
   std::vector<Tensor> out;
   for (const Group& g : groups_)
     out.insert(out.end(), g.params.begin(), g.params.end());
   return out;
 }
 
-double Optimizer::lr(size_t group) const {
+double ParamGroupOptimizer::lr(size_t group) const {
   QNN_CHECK(group < groups_.size(), "lr", "group " << group << " (expected < " << groups_.size() << ")");
   return groups_[group].lr;
 }
 
-void Optimizer::set_lr(size_t group, double lr) {
+void ParamGroupOptimizer::set_lr(size_t group, double lr) {
   QNN_CHECK(group < groups_.size(), "set_lr", "group " << group << " (expected < " << groups_.size() << ")");
   QNN_CHECK(valid_rate(lr), "set_lr", "lr " << lr << " (expected a finite value >= 0)");
   groups_[group].lr = lr;
@@ -147,24 +148,24 @@ void Optimizer::set_lr(size_t group, double lr) {
 
 void Optimizer::set_lr(double lr) {
   QNN_CHECK(valid_rate(lr), "set_lr", "lr " << lr << " (expected a finite value >= 0)");
-  for (Group& g : groups_)
-    g.lr = lr;
+  for (size_t g = 0; g < num_groups(); ++g)
+    set_lr(g, lr);
 }
 
-void Optimizer::set_weight_decay(size_t group, double weight_decay) {
+void ParamGroupOptimizer::set_weight_decay(size_t group, double weight_decay) {
   QNN_CHECK(group < groups_.size(), "set_weight_decay", "group " << group << " (expected < " << groups_.size() << ")");
   QNN_CHECK(valid_rate(weight_decay), "set_weight_decay",
             "weight_decay " << weight_decay << " (expected a finite value >= 0)");
   groups_[group].weight_decay = weight_decay;
 }
 
-int64_t Optimizer::step_count(size_t group, size_t param) const {
+int64_t ParamGroupOptimizer::step_count(size_t group, size_t param) const {
   QNN_CHECK(group < groups_.size() && param < groups_[group].params.size(), "step_count",
             "group " << group << " parameter " << param << " (expected an existing parameter)");
   return state_[group][param].step;
 }
 
-StateDict Optimizer::state_dict() const {
+StateDict ParamGroupOptimizer::state_dict() const {
   const std::vector<std::string> names = buffer_names();
   StateDict out;
   out.scalars["optimizer"] = kind();
@@ -190,7 +191,7 @@ StateDict Optimizer::state_dict() const {
   return out;
 }
 
-void Optimizer::load_state_dict(const StateDict& state) {
+void ParamGroupOptimizer::load_state_dict(const StateDict& state) {
   const nlohmann::json& s = state.scalars;
   const std::string op = "load_state_dict";
   QNN_CHECK(s.is_object(), op, "scalars are " << s.type_name() << " (expected an object from state_dict())");
@@ -284,7 +285,7 @@ void Optimizer::load_state_dict(const StateDict& state) {
   state_ = std::move(new_state);
 }
 
-Optimizer::Slot Optimizer::open_slot(const Tensor& param, const char* op) {
+ParamGroupOptimizer::Slot ParamGroupOptimizer::open_slot(const Tensor& param, const char* op) {
   Slot s;
   s.param = param;
   const Tensor g = param.grad();
@@ -301,7 +302,7 @@ Optimizer::Slot Optimizer::open_slot(const Tensor& param, const char* op) {
   return s;
 }
 
-void Optimizer::finish(const Slot& slot) {
+void ParamGroupOptimizer::finish(const Slot& slot) {
   if (slot.work.impl() != slot.param.impl())
     copy_(slot.param, slot.work);
 }

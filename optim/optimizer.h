@@ -52,7 +52,38 @@ struct StateDict {
   nlohmann::json scalars;
 };
 
+// The interface of every optimizer, what a training loop and an LR schedule need: step, zero_grad,
+// the learning rate of each group and a state dict. SGD and AdamW implement it through
+// ParamGroupOptimizer; a QAT optimizer (quant/qat/qat_optimizer.h) implements it by wrapping one,
+// so quantization-aware training is an optimizer like any other (the PARQ paper's framing).
 class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  // Updates every parameter with a gradient, under NoGradGuard.
+  virtual void step() = 0;
+  // Drops the gradient of every parameter (PyTorch's zero_grad(set_to_none=True)).
+  virtual void zero_grad() = 0;
+  virtual size_t num_groups() const = 0;
+  virtual double lr(size_t group = 0) const = 0;
+  virtual void set_lr(size_t group, double lr) = 0;
+  void set_lr(double lr);  // every group
+  // Every parameter, in group order (e.g. for clip_grad_norm_).
+  virtual std::vector<Tensor> params() const = 0;
+  // The name of this optimizer's kind, as stored in the state dict ("SGD", "AdamW", "QAT").
+  virtual std::string kind() const = 0;
+  virtual StateDict state_dict() const = 0;
+  // Checks everything first and throws qnn::Error without changing anything when the state does
+  // not fit this optimizer.
+  virtual void load_state_dict(const StateDict& state) = 0;
+};
+
+// An optimizer over parameter groups with per-parameter state (torch.optim's model): the base of
+// SGD and AdamW.
+class ParamGroupOptimizer : public Optimizer {
  public:
   // A group as the optimizer holds it: every hyper-parameter resolved.
   struct Group {
@@ -62,32 +93,22 @@ class Optimizer {
     double weight_decay = 0.0;
   };
 
-  virtual ~Optimizer() = default;
-  Optimizer(const Optimizer&) = delete;
-  Optimizer& operator=(const Optimizer&) = delete;
-
-  // Updates every parameter with a gradient, under NoGradGuard.
-  virtual void step() = 0;
-  // Drops the gradient of every parameter (PyTorch's zero_grad(set_to_none=True)).
-  void zero_grad();
+  void zero_grad() override;
 
   const std::vector<Group>& groups() const { return groups_; }
-  size_t num_groups() const { return groups_.size(); }
-  std::vector<Tensor> params() const;  // of every group, in order (e.g. for clip_grad_norm_)
-  double lr(size_t group = 0) const;
-  void set_lr(size_t group, double lr);
-  void set_lr(double lr);  // every group
+  size_t num_groups() const override { return groups_.size(); }
+  std::vector<Tensor> params() const override;
+  double lr(size_t group = 0) const override;
+  void set_lr(size_t group, double lr) override;
+  using Optimizer::set_lr;
   void set_weight_decay(size_t group, double weight_decay);
   // How many updates parameter `param` of group `group` has received.
   int64_t step_count(size_t group, size_t param) const;
-  // The name of this optimizer's kind, as stored in the state dict ("SGD", "AdamW").
-  virtual std::string kind() const = 0;
 
-  StateDict state_dict() const;
-  // Checks everything first (kind, group and parameter counts, buffer names and shapes, values)
-  // and throws qnn::Error without changing anything when the state does not fit this optimizer.
-  // Buffers are copied, so the optimizer never shares memory with the caller's tensors.
-  void load_state_dict(const StateDict& state);
+  StateDict state_dict() const override;
+  // Checks kind, group and parameter counts, buffer names and shapes, values. Buffers are copied,
+  // so the optimizer never shares memory with the caller's tensors.
+  void load_state_dict(const StateDict& state) override;
 
  protected:
   // Per-parameter state: the update count and the buffers named by buffer_names(), undefined
@@ -97,7 +118,7 @@ class Optimizer {
     std::vector<Tensor> buffers;
   };
 
-  Optimizer(std::vector<ParamGroup> groups, double default_lr, double default_weight_decay, const char* kind);
+  ParamGroupOptimizer(std::vector<ParamGroup> groups, double default_lr, double default_weight_decay, const char* kind);
 
   virtual std::vector<std::string> buffer_names() const = 0;
   virtual nlohmann::json options_json() const = 0;

@@ -60,7 +60,7 @@ void with_flag(bool flag, Fn&& fn) {
 SGD::SGD(std::vector<Tensor> params, const SGDOptions& options) : SGD(one_group(std::move(params)), options) {}
 
 SGD::SGD(std::vector<ParamGroup> groups, const SGDOptions& options)
-    : Optimizer(std::move(groups), options.lr, options.weight_decay, "SGD"), options_(options) {
+    : ParamGroupOptimizer(std::move(groups), options.lr, options.weight_decay, "SGD"), options_(options) {
   check_options(options_, "SGD");
 }
 

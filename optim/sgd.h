@@ -20,7 +20,7 @@ struct SGDOptions {
   double weight_decay = 0.0;
 };
 
-class SGD : public Optimizer {
+class SGD : public ParamGroupOptimizer {
  public:
   SGD(std::vector<Tensor> params, const SGDOptions& options);
   // Groups override lr and weight_decay; unset values come from `options`.

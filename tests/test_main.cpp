@@ -3,9 +3,9 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
-#include "core/parallel.h"
+#include "apps/startup.h"
 
 int main(int argc, char** argv) {
-  qnn::use_fast_blas_kernel(argv);
+  qnn::apps::restart_with_fast_blas(argv);
   return doctest::Context(argc, argv).run();
 }

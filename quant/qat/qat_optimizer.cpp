@@ -184,8 +184,15 @@ std::vector<QuantizedParam> QATOptimizer::quantized_params() const {
   return out;
 }
 
+namespace {
+constexpr const char* kBasePrefix = "base.";
+}
+
 optim::StateDict QATOptimizer::state_dict() const {
   optim::StateDict s;
+  const optim::StateDict base = base_.state_dict();
+  for (const auto& [name, t] : base.tensors)
+    s.tensors.emplace_back(kBasePrefix + name, t);
   nlohmann::json Q = nlohmann::json::object();
   for (const Entry& e : entries_) {
     if (e.latent.defined())
@@ -200,14 +207,17 @@ optim::StateDict QATOptimizer::state_dict() const {
                {"warmup_steps", options_.warmup_steps},
                {"quant_period", options_.quant_period},
                {"map", ProxMap::to_string(options_.map.kind)},
-               {"Q", Q}};
+               {"Q", Q},
+               {"optimizer", kind()},
+               {"base", base.scalars}};
   return s;
 }
 
 void QATOptimizer::load_state_dict(const optim::StateDict& state) {
   const char* op = "QATOptimizer::load_state_dict";
   const nlohmann::json& s = state.scalars;
-  QNN_CHECK(s.is_object() && s.contains("t") && s.contains("Q"), op, "got no QAT state (expected t and Q)");
+  QNN_CHECK(s.is_object() && s.contains("t") && s.contains("Q") && s.contains("base"), op,
+            "got no QAT state (expected t, Q and the base optimizer's state)");
   QNN_CHECK(s.value("map", std::string()) == ProxMap::to_string(options_.map.kind), op,
             "state of map " << s.value("map", std::string("?")) << " (expected "
                             << ProxMap::to_string(options_.map.kind) << ")");
@@ -227,6 +237,14 @@ void QATOptimizer::load_state_dict(const optim::StateDict& state) {
     QNN_CHECK(Qs[i].empty() || static_cast<int64_t>(Qs[i].size()) == e.rows, op,
               e.name << " has " << Qs[i].size() << " alphabets (expected " << e.rows << ")");
   }
+  // Everything of ours is checked; the base checks its own part and changes nothing if it throws.
+  optim::StateDict base;
+  base.scalars = s.at("base");
+  const std::string prefix = kBasePrefix;
+  for (const auto& [name, t] : state.tensors)
+    if (name.rfind(prefix, 0) == 0)
+      base.tensors.emplace_back(name.substr(prefix.size()), t);
+  base_.load_state_dict(base);
   for (size_t i = 0; i < entries_.size(); ++i) {
     entries_[i].latent = latents[i];
     entries_[i].Q = std::move(Qs[i]);

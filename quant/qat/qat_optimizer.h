@@ -45,14 +45,23 @@ struct QATOptions {
   bool hard_from_quantizer = false;
 };
 
-class QATOptimizer {
+// An optim::Optimizer: a training loop steps it, an LR schedule sets the base optimizer's rates
+// through it, and its state dict holds everything a resumed run needs (the base optimizer's state
+// under "base.", the latent weights, Q and t).
+class QATOptimizer : public optim::Optimizer {
  public:
   // `base` must hold every parameter of `groups` and outlive this wrapper.
   QATOptimizer(optim::Optimizer& base, std::vector<QATParamGroup> groups, QATOptions options);
 
-  // One step (digest 3.4), after loss.backward() computed the gradient at w.
-  void step();
-  void zero_grad() { base_.zero_grad(); }
+  // One step (Algorithm 1 of the PARQ paper), after loss.backward() computed the gradient at w.
+  void step() override;
+  void zero_grad() override { base_.zero_grad(); }
+  size_t num_groups() const override { return base_.num_groups(); }
+  double lr(size_t group = 0) const override { return base_.lr(group); }
+  void set_lr(size_t group, double lr) override { base_.set_lr(group, lr); }
+  using optim::Optimizer::set_lr;
+  std::vector<Tensor> params() const override { return base_.params(); }
+  std::string kind() const override { return "QAT"; }
   optim::Optimizer& base() { return base_; }
   const QATOptions& options() const { return options_; }
   int64_t t() const { return t_; }
@@ -86,9 +95,10 @@ class QATOptimizer {
   // Name and alphabets of every quantized tensor, for save_quantized.
   std::vector<QuantizedParam> quantized_params() const;
 
-  // u ("latent.<name>"), Q and t (scalars); the base optimizer's state is saved by its owner.
-  optim::StateDict state_dict() const;
-  void load_state_dict(const optim::StateDict& state);
+  // u ("latent.<name>"), Q and t, and the base optimizer's state (tensors "base.<name>", scalars
+  // under "base").
+  optim::StateDict state_dict() const override;
+  void load_state_dict(const optim::StateDict& state) override;
 
  private:
   void refresh_Q(Entry& e, std::vector<float>* q_hat) const;

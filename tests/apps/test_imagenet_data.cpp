@@ -17,16 +17,18 @@
 #include <string>
 
 #include "apps/commands.h"
-#include "apps/data_setup.h"
-#include "apps/evaluate.h"
-#include "apps/weights.h"
 #include "core/generator.h"
 #include "datasets/image_folder.h"
+#include "datasets/presets.h"
+#include "engine/evaluate.h"
+#include "engine/weights.h"
 #include "nn/models/registry.h"
 #include "tests/data_dir.h"
 
 using namespace qnn;
 using namespace qnn::apps;
+using namespace qnn::engine;
+using namespace qnn::data;
 namespace fs = std::filesystem;
 
 namespace {
@@ -74,7 +76,7 @@ TEST_CASE("imagenet: the 100 samples as val/<wnid>/ get labels.txt's class indic
       load_classification_data("imagenet", tmp.path.string(), named_normalization("imagenet"), /*load_train=*/false);
   CHECK(data.num_classes == 1000);
   CHECK(data.train == nullptr);
-  const auto& val = dynamic_cast<const data::ImageFolder&>(*data.test);
+  const auto& val = dynamic_cast<const qnn::data::ImageFolder&>(*data.test);
   REQUIRE(val.size() == 100);
   CHECK(val.num_classes() == 1000);
   const std::map<std::string, int64_t> want = sample_labels(samples);
@@ -115,7 +117,7 @@ TEST_CASE("imagenet: a random ResNet-18 evaluates 13 samples (the grayscale one 
   make_imagenet_sample_folder(samples, std::string(root) + "/imagenet/imagenet_classes.tsv", tmp.path.string());
   const ClassificationData data =
       load_classification_data("imagenet", tmp.path.string(), named_normalization("imagenet"), /*load_train=*/false);
-  const auto& val = dynamic_cast<const data::ImageFolder&>(*data.test);
+  const auto& val = dynamic_cast<const qnn::data::ImageFolder&>(*data.test);
   // Every 9th sample (12 of them), plus the grayscale pencil sharpener (n03908714, class 710).
   std::vector<int64_t> pick;
   for (int64_t i = 0; i < val.size(); i += 9)
@@ -124,8 +126,8 @@ TEST_CASE("imagenet: a random ResNet-18 evaluates 13 samples (the grayscale one 
     if (val.path(i).find("n03908714_pencil_sharpener") != std::string::npos)
       pick.push_back(i);
   REQUIRE(pick.size() == 13);
-  const auto subset = std::make_shared<data::Subset>(data.test, pick);
-  const data::Example gray = subset->get(12);
+  const auto subset = std::make_shared<qnn::data::Subset>(data.test, pick);
+  const qnn::data::Example gray = subset->get(12);
   CHECK(gray.label == 710);
   CHECK(gray.image.shape() == Shape{3, 224, 224});
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "apps/svg_histogram.h"
+#include "engine/qat_training.h"
 
 using namespace qnn::apps;
 
@@ -23,7 +24,8 @@ size_t count_of(const std::string& text, const std::string& what) {
 TEST_SUITE("svg_histogram") {
   TEST_CASE("counts: even bins over [lo, hi], outliers clamped to the end bins") {
     const std::vector<float> v = {-5.0f, -1.0f, -0.6f, -0.5f, 0.0f, 0.49f, 0.5f, 0.99f, 3.0f};
-    const std::vector<int64_t> c = histogram_counts(v.data(), static_cast<int64_t>(v.size()), -1.0, 1.0, 4);
+    const std::vector<int64_t> c =
+        qnn::engine::histogram_counts(v.data(), static_cast<int64_t>(v.size()), -1.0, 1.0, 4);
     // bins [-1,-0.5) [-0.5,0) [0,0.5) [0.5,1]
     CHECK(c == std::vector<int64_t>{3, 1, 2, 3});
   }

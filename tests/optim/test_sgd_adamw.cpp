@@ -43,7 +43,7 @@ Tensor param_of(const std::vector<float>& values, const Shape& shape) {
 // scale of the parameters (|p| ~ 1) rather than on their own.
 constexpr Tolerance kTol = Tolerance::relative(1e-6, 1.0);
 
-std::unique_ptr<Optimizer> make_optimizer(const json& c, const std::vector<Tensor>& params) {
+std::unique_ptr<ParamGroupOptimizer> make_optimizer(const json& c, const std::vector<Tensor>& params) {
   std::vector<ParamGroup> groups;
   for (size_t i = 0; i < params.size(); ++i) {
     const json& spec = c["groups"][i];
@@ -113,7 +113,7 @@ TEST_CASE("SGD and AdamW follow PyTorch's trajectories step by step") {
     const json& c = item.value();
     CAPTURE(name);
     std::vector<Tensor> params = initial_params(c);
-    std::unique_ptr<Optimizer> opt = make_optimizer(c, params);
+    std::unique_ptr<ParamGroupOptimizer> opt = make_optimizer(c, params);
     const int steps = static_cast<int>(c["grads"].size());
     for (int step = 0; step < steps; ++step) {
       set_grads(c, step, params);
@@ -203,14 +203,14 @@ TEST_CASE("resuming from a state dict continues bit-identically") {
     const json& c = golden()["optimizers"][name];
     // Uninterrupted: 5 steps.
     std::vector<Tensor> full = initial_params(c);
-    std::unique_ptr<Optimizer> opt_full = make_optimizer(c, full);
+    std::unique_ptr<ParamGroupOptimizer> opt_full = make_optimizer(c, full);
     for (int step = 0; step < 5; ++step) {
       set_grads(c, step, full);
       opt_full->step();
     }
     // Interrupted after 3: parameters and optimizer state saved, a fresh optimizer loads them.
     std::vector<Tensor> first = initial_params(c);
-    std::unique_ptr<Optimizer> opt_first = make_optimizer(c, first);
+    std::unique_ptr<ParamGroupOptimizer> opt_first = make_optimizer(c, first);
     for (int step = 0; step < 3; ++step) {
       set_grads(c, step, first);
       opt_first->step();
@@ -219,7 +219,7 @@ TEST_CASE("resuming from a state dict continues bit-identically") {
     std::vector<Tensor> resumed;
     for (const Tensor& p : first)
       resumed.push_back(param_of(p.to_vector<float>(), p.shape()));
-    std::unique_ptr<Optimizer> opt_resumed = make_optimizer(c, resumed);
+    std::unique_ptr<ParamGroupOptimizer> opt_resumed = make_optimizer(c, resumed);
     opt_resumed->load_state_dict(checkpoint);
     // The old optimizer going on must not touch the new one's state (load copies).
     set_grads(c, 3, first);
@@ -250,12 +250,12 @@ TEST_CASE("resuming AdamW with a warmup-cosine schedule continues bit-identicall
     }
   };
   std::vector<Tensor> full = initial_params(c);
-  std::unique_ptr<Optimizer> opt_full = make_optimizer(c, full);
+  std::unique_ptr<ParamGroupOptimizer> opt_full = make_optimizer(c, full);
   CosineWarmupLR sched_full(*opt_full, 4, 2, 0.1, 1e-3);
   run(full, *opt_full, sched_full, 0, 5);
 
   std::vector<Tensor> first = initial_params(c);
-  std::unique_ptr<Optimizer> opt_first = make_optimizer(c, first);
+  std::unique_ptr<ParamGroupOptimizer> opt_first = make_optimizer(c, first);
   CosineWarmupLR sched_first(*opt_first, 4, 2, 0.1, 1e-3);
   run(first, *opt_first, sched_first, 0, 3);
   const StateDict opt_state = saved(opt_first->state_dict());
@@ -264,7 +264,7 @@ TEST_CASE("resuming AdamW with a warmup-cosine schedule continues bit-identicall
   std::vector<Tensor> resumed;
   for (const Tensor& p : first)
     resumed.push_back(param_of(p.to_vector<float>(), p.shape()));
-  std::unique_ptr<Optimizer> opt_resumed = make_optimizer(c, resumed);
+  std::unique_ptr<ParamGroupOptimizer> opt_resumed = make_optimizer(c, resumed);
   std::unique_ptr<LRScheduler> sched_resumed = make_scheduler(*opt_resumed, sched_state["scheduler"]);
   sched_resumed->load_state_dict(sched_state);
   opt_resumed->load_state_dict(opt_state);

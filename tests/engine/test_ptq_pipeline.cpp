@@ -9,16 +9,17 @@
 #include <sstream>
 #include <string>
 
-#include "apps/data_setup.h"
-#include "apps/evaluate.h"
-#include "apps/ptq_run.h"
-#include "apps/weights.h"
 #include "core/error.h"
+#include "datasets/presets.h"
+#include "engine/evaluate.h"
+#include "engine/ptq_pipeline.h"
+#include "engine/weights.h"
 #include "nn/models/registry.h"
 #include "tests/data_dir.h"
 
 using namespace qnn;
-using namespace qnn::apps;
+using namespace qnn::engine;
+using namespace qnn::data;
 
 namespace {
 
@@ -54,7 +55,7 @@ TEST_CASE("qnn ptq: GPFQ of the pretrained ResNet-20 beats RTN at 4 bits; the sa
   c.model = "resnet20";
   c.weights = std::string(root) + "/pretrained/resnet20.safetensors";
   c.data_dir = std::string(root) + "/cifar-10-batches-bin";
-  c.bits = std::string("4");  // (a temporary: GCC 12 -Wrestrict misfires on literal assignment)
+  c.bits = {"4"};
   c.m = 128;
   c.test_limit = 1000;
   c.out = (dir / "q.safetensors").string();
@@ -77,7 +78,7 @@ TEST_CASE("qnn ptq: GPFQ of the pretrained ResNet-20 beats RTN at 4 bits; the sa
   std::vector<int64_t> first(1000);
   for (int64_t i = 0; i < 1000; ++i)
     first[i] = i;
-  const EvalResult again = evaluate(*model, std::make_shared<data::Subset>(data.test, first));
+  const EvalResult again = evaluate(*model, std::make_shared<qnn::data::Subset>(data.test, first));
   CHECK(again.top1 == r.quantized.top1);
   CHECK(again.loss == doctest::Approx(r.quantized.loss).epsilon(1e-9));
   std::filesystem::remove_all(dir);
@@ -91,11 +92,11 @@ TEST_CASE("qnn ptq: bad input gives clear errors") {
   c.weights = std::string(root) + "/pretrained/resnet20.safetensors";
   c.data_dir = std::string(root) + "/cifar-10-batches-bin";
   std::ostringstream log;
-  c.bits = std::string("0");
+  c.bits = NumberOrWord{"0"};
   CHECK_THROWS_WITH_AS(run_ptq(c, log), doctest::Contains("--bits 0"), Error);
-  c.bits = std::string("four");
+  c.bits = NumberOrWord{"four"};
   CHECK_THROWS_WITH_AS(run_ptq(c, log), doctest::Contains("expected 1..16, ternary or binary"), Error);
-  c.bits = std::string("4");
+  c.bits = NumberOrWord{"4"};
   c.C = -1;
   CHECK_THROWS_WITH_AS(run_ptq(c, log), doctest::Contains("C = -1"), Error);
   c.C = 1.16;
@@ -129,7 +130,7 @@ TEST_CASE("qnn ptq: the ImageNet path runs end to end (random ResNet-18, sample 
   c.model = "resnet18";
   c.dataset = std::string("imagenet");
   c.data_dir = dir.string();
-  c.bits = std::string("4");
+  c.bits = NumberOrWord{"4"};
   c.m = 2;
   c.eval_batch = 4;
   c.bias_correct = true;

@@ -1,4 +1,4 @@
-#include "apps/weights.h"
+#include "engine/weights.h"
 
 #include <iomanip>
 #include <sstream>
@@ -8,7 +8,7 @@
 #include "datasets/transforms.h"
 #include "quant/quantized_weights.h"
 
-namespace qnn::apps {
+namespace qnn::engine {
 
 namespace {
 
@@ -72,7 +72,7 @@ void save_weights(const nn::Module& model, const std::string& path,
   save_safetensors(path, model.state_dict(), metadata);
 }
 
-bool normalization_from_metadata(const std::map<std::string, std::string>& metadata, Normalization& out) {
+bool normalization_from_metadata(const std::map<std::string, std::string>& metadata, data::Normalization& out) {
   const auto mean = metadata.find("normalize_mean"), std = metadata.find("normalize_std");
   if (mean == metadata.end() || std == metadata.end())
     return false;
@@ -83,17 +83,28 @@ bool normalization_from_metadata(const std::map<std::string, std::string>& metad
   return true;
 }
 
-void normalization_to_metadata(const Normalization& norm, std::map<std::string, std::string>& metadata) {
+void normalization_to_metadata(const data::Normalization& norm, std::map<std::string, std::string>& metadata) {
   metadata["normalize_mean"] = join_floats(norm.mean);
   metadata["normalize_std"] = join_floats(norm.std);
 }
 
-Normalization named_normalization(const std::string& name) {
-  if (name == "cifar10")
-    return {data::kCifar10Mean, data::kCifar10Std};
-  if (name == "imagenet")
-    return {data::kImageNetMean, data::kImageNetStd};
-  throw Error("normalization: got '" + name + "' (expected cifar10 or imagenet)");
+data::Normalization resolve_normalization(const std::string& name, const std::string& weights,
+                                          const std::string& dataset, std::string* source) {
+  auto said = [&](const std::string& s) {
+    if (source)
+      *source = s;
+  };
+  if (name != "auto") {
+    said("--normalize " + name);
+    return data::named_normalization(name);
+  }
+  data::Normalization norm;
+  if (!weights.empty() && normalization_from_metadata(load_safetensors(weights).metadata, norm)) {
+    said(weights + " metadata");
+    return norm;
+  }
+  said("the dataset's default (" + data::default_normalization(dataset) + ")");
+  return data::named_normalization(data::default_normalization(dataset));
 }
 
-}  // namespace qnn::apps
+}  // namespace qnn::engine

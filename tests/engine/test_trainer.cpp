@@ -7,77 +7,19 @@
 #include <fstream>
 #include <sstream>
 
-#include "apps/trainer.h"
-#include "apps/weights.h"
 #include "core/io/safetensors.h"
-#include "datasets/cifar.h"
-#include "datasets/transforms.h"
-#include "nn/activation.h"
-#include "nn/batchnorm.h"
-#include "nn/conv2d.h"
-#include "nn/flatten.h"
-#include "nn/linear.h"
+#include "engine/trainer.h"
+#include "engine/weights.h"
 #include "nn/models/registry.h"
-#include "nn/pooling.h"
-#include "nn/sequential.h"
+#include "tests/tiny_run.h"
 
 using namespace qnn;
-using namespace qnn::apps;
+using namespace qnn::engine;
+using qnn::testing::register_tiny_model;
+using qnn::testing::tiny_data;
 namespace fs = std::filesystem;
 
 namespace {
-
-// conv (stride 2) -> BN -> ReLU -> global pool -> linear: parameters and BN buffers to resume.
-void register_tiny_model() {
-  static const bool once = [] {
-    nn::register_model({"test_tiny", "a tiny conv net for training tests", [](const nn::ModelOptions& o) {
-                          auto net = std::make_shared<nn::Sequential>();
-                          nn::Conv2dArgs args;
-                          args.stride = 2;
-                          args.padding = 1;
-                          net->push_back(std::make_shared<nn::Conv2d>(3, 8, 3, args, o.generator()));
-                          net->push_back(std::make_shared<nn::BatchNorm2d>(8));
-                          net->push_back(std::make_shared<nn::ReLU>());
-                          net->push_back(std::make_shared<nn::AdaptiveAvgPool2d>(1));
-                          net->push_back(std::make_shared<nn::Flatten>());
-                          net->push_back(std::make_shared<nn::Linear>(8, o.num_classes, true, o.generator()));
-                          return std::static_pointer_cast<nn::Module>(net);
-                        }});
-    return true;
-  }();
-  (void)once;
-}
-
-// A CIFAR-10-format file of `n` records whose class is readable from the pixels: the mean
-// brightness of the red plane grows with the label.
-std::string write_tiny_cifar(const fs::path& dir, int64_t n, uint64_t seed) {
-  fs::create_directories(dir);
-  const fs::path path = dir / "tiny.bin";
-  std::ofstream out(path, std::ios::binary);
-  Generator gen(seed);
-  for (int64_t i = 0; i < n; ++i) {
-    const uint8_t label = static_cast<uint8_t>(i % 10);
-    out.put(static_cast<char>(label));
-    for (int64_t k = 0; k < 3072; ++k) {
-      const double base = k < 1024 ? 20.0 * label : 100.0;
-      out.put(static_cast<char>(static_cast<uint8_t>(base + 40.0 * gen.uniform())));
-    }
-  }
-  return path.string();
-}
-
-ClassificationData tiny_data(const fs::path& dir) {
-  ClassificationData d;
-  const auto norm = named_normalization("cifar10");
-  d.train = std::make_shared<data::Cifar>(data::CifarVariant::Cifar10,
-                                          std::vector<std::string>{write_tiny_cifar(dir / "train", 96, 1)},
-                                          data::cifar_train_transform(norm.mean, norm.std));
-  d.test = std::make_shared<data::Cifar>(data::CifarVariant::Cifar10,
-                                         std::vector<std::string>{write_tiny_cifar(dir / "test", 40, 2)},
-                                         data::cifar_test_transform(norm.mean, norm.std));
-  d.num_classes = 10;
-  return d;
-}
 
 TrainConfig tiny_config(const fs::path& out, const std::string& name) {
   TrainConfig c;
@@ -107,29 +49,29 @@ TEST_CASE("a run interrupted mid-epoch and resumed equals an uninterrupted run, 
   register_tiny_model();
   const fs::path root = fs::temp_directory_path() / ("qnn_test_train_" + std::to_string(::getpid()));
   fs::remove_all(root);
-  const ClassificationData data = tiny_data(root / "data");
-  std::ostringstream log;
+  const data::ClassificationData data = tiny_data(root / "data");
 
-  const TrainResult full = train(tiny_config(root, "full"), data, "", log);
+  const TrainResult full = train(tiny_config(root, "full"), data);
   REQUIRE(full.history.size() == 3);
   CHECK_FALSE(full.interrupted);
   CHECK(full.history.back().train_loss < full.history.front().train_loss);  // it learns
-  for (const char* file : {"config.json", "metrics.csv", "metrics.jsonl", "last.safetensors", "best.safetensors"})
+  for (const char* file :
+       {"config.json", "run.json", "metrics.csv", "metrics.jsonl", "last.safetensors", "best.safetensors"})
     CHECK_MESSAGE(fs::exists(root / "full" / file), file);
 
   // 6 batches per epoch: stop in the middle of epoch 2 (step 9), then twice more at epoch ends.
   TrainConfig part = tiny_config(root, "parts");
   part.stop_after_steps = 9;
-  const TrainResult first = train(part, data, "", log);
+  const TrainResult first = train(part, data);
   CHECK(first.interrupted);
   REQUIRE(first.history.size() == 1);
   const std::string checkpoint = (root / "parts" / "last.safetensors").string();
   part.stop_after_steps = 3;  // ends exactly at the end of epoch 2
-  const TrainResult second = train(part, data, checkpoint, log);
+  const TrainResult second = train(part, data, {}, checkpoint);
   CHECK(second.interrupted);
   REQUIRE(second.history.size() == 2);
   part.stop_after_steps = 0;
-  const TrainResult rest = train(part, data, checkpoint, log);
+  const TrainResult rest = train(part, data, {}, checkpoint);
   CHECK_FALSE(rest.interrupted);
   REQUIRE(rest.history.size() == 3);
 
@@ -138,8 +80,8 @@ TEST_CASE("a run interrupted mid-epoch and resumed equals an uninterrupted run, 
     CHECK(rest.history[e].lr == full.history[e].lr);
     CHECK(rest.history[e].train_loss == full.history[e].train_loss);
     CHECK(rest.history[e].train_top1 == full.history[e].train_top1);
-    CHECK(rest.history[e].test.loss == full.history[e].test.loss);
-    CHECK(rest.history[e].test.top1 == full.history[e].test.top1);
+    CHECK(rest.history[e].test_loss == full.history[e].test_loss);
+    CHECK(rest.history[e].test_top1 == full.history[e].test_top1);
   }
   CHECK(weights_of((root / "parts" / "last.safetensors").string()) ==
         weights_of((root / "full" / "last.safetensors").string()));

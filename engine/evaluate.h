@@ -1,14 +1,15 @@
 #pragma once
 // Evaluation of a classifier on a dataset: top-1, top-5 and mean cross-entropy, in eval mode and
 // without gradients. Used by `qnn eval`, by training (test accuracy per epoch) and by the PTQ
-// commands.
+// pipeline.
 #include <functional>
 #include <memory>
 
+#include "core/config.h"
 #include "datasets/dataset.h"
 #include "nn/module.h"
 
-namespace qnn::apps {
+namespace qnn::engine {
 
 struct EvalResult {
   int64_t count = 0;
@@ -16,6 +17,8 @@ struct EvalResult {
   double top5 = 0.0;  // percent
   double loss = 0.0;  // mean cross-entropy (natural log)
   double seconds = 0.0;
+
+  QNN_CONFIG(EvalResult, count, top1, top5, loss, seconds)
 };
 
 struct EvalOptions {
@@ -30,4 +33,4 @@ EvalResult evaluate(nn::Module& model, std::shared_ptr<const data::Dataset> data
 // Counts of correct top-1 and top-5 predictions of logits [N, C] against labels [N].
 void count_correct(const Tensor& logits, const Tensor& labels, int64_t& top1, int64_t& top5);
 
-}  // namespace qnn::apps
+}  // namespace qnn::engine

@@ -1,4 +1,4 @@
-#include "apps/evaluate.h"
+#include "engine/evaluate.h"
 
 #include <chrono>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include "core/ops/loss.h"
 #include "datasets/dataloader.h"
 
-namespace qnn::apps {
+namespace qnn::engine {
 
 void count_correct(const Tensor& logits, const Tensor& labels, int64_t& top1, int64_t& top5) {
   QNN_CHECK(logits.dim() == 2 && labels.dim() == 1 && logits.size(0) == labels.size(0), "count_correct",
@@ -61,4 +61,4 @@ EvalResult evaluate(nn::Module& model, std::shared_ptr<const data::Dataset> data
   return r;
 }
 
-}  // namespace qnn::apps
+}  // namespace qnn::engine

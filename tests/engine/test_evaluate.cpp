@@ -10,17 +10,18 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "apps/data_setup.h"
-#include "apps/evaluate.h"
-#include "apps/weights.h"
 #include "core/autograd.h"
 #include "core/creation.h"
 #include "core/io/safetensors.h"
+#include "datasets/presets.h"
+#include "engine/evaluate.h"
+#include "engine/weights.h"
 #include "nn/models/registry.h"
 #include "tests/data_dir.h"
 
 using namespace qnn;
-using namespace qnn::apps;
+using namespace qnn::engine;
+using namespace qnn::data;
 
 TEST_CASE("count_correct: top-1 and top-5 by hand; NaN is never correct") {
   // Row 0: label 2 is the best (top-1). Row 1: label 0 ranks 3rd (top-5, not top-1).

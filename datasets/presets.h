@@ -1,17 +1,32 @@
 #pragma once
-// The datasets the commands name (`--dataset cifar10 --data DIR`), with the standard transforms.
+// Dataset presets: the datasets a run names (`--dataset cifar10 --data DIR`) with their standard
+// transforms and input normalizations, as nn/models/registry.h names models.
 #include <memory>
 #include <string>
+#include <vector>
 
-#include "apps/weights.h"
 #include "datasets/cifar.h"
 
-namespace qnn::apps {
+namespace qnn::data {
+
+// Per-channel input normalization a model was trained with.
+struct Normalization {
+  std::vector<float> mean, std;
+  bool operator==(const Normalization&) const = default;
+};
+
+// "cifar10" (CIFAR-10 training statistics) or "imagenet" (what the akamaster CIFAR ResNets and
+// torchvision's ImageNet models used). Throws qnn::Error for another name.
+Normalization named_normalization(const std::string& name);
+// The preset's name of `norm` ("cifar10", "imagenet"), or "custom".
+std::string normalization_name(const Normalization& norm);
 
 struct ClassificationData {
-  std::shared_ptr<const data::Dataset> train;  // with augmentation (random crop + flip) when asked for
-  std::shared_ptr<const data::Dataset> test;   // ImageNet: the val split
+  std::shared_ptr<const Dataset> train;  // with augmentation (random crop + flip) when asked for
+  std::shared_ptr<const Dataset> test;   // ImageNet: the val split
   int64_t num_classes = 0;
+  Normalization norm;       // the input normalization of both splits
+  std::string norm_source;  // where it came from, for run records ("--normalize cifar10")
 };
 
 // dataset: "cifar10", "cifar100" or "imagenet".
@@ -49,4 +64,7 @@ std::string default_normalization(const std::string& dataset);
 int64_t make_imagenet_sample_folder(const std::string& samples_dir, const std::string& class_list,
                                     const std::string& out_root, const std::string& split = "val", int64_t limit = 0);
 
-}  // namespace qnn::apps
+// The first `limit` examples of `dataset` (all of it when limit <= 0 or beyond its size).
+std::shared_ptr<const Dataset> first_n(std::shared_ptr<const Dataset> dataset, int64_t limit);
+
+}  // namespace qnn::data

@@ -1,4 +1,4 @@
-#include "apps/data_setup.h"
+#include "datasets/presets.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -10,32 +10,31 @@
 
 namespace fs = std::filesystem;
 
-namespace qnn::apps {
+namespace qnn::data {
 
 namespace {
 
 constexpr int64_t kImageNetClasses = 1000;
 
-data::CifarVariant variant_of(const std::string& dataset) {
+CifarVariant variant_of(const std::string& dataset) {
   if (dataset == "cifar10")
-    return data::CifarVariant::Cifar10;
+    return CifarVariant::Cifar10;
   if (dataset == "cifar100")
-    return data::CifarVariant::Cifar100;
+    return CifarVariant::Cifar100;
   throw Error("dataset: got '" + dataset + "' (expected cifar10, cifar100 or imagenet)");
 }
 
 ClassificationData load_cifar(const std::string& dataset, const std::string& folder, const Normalization& norm,
                               bool load_train, bool augment, bool load_test) {
-  const data::CifarVariant variant = variant_of(dataset);
+  const CifarVariant variant = variant_of(dataset);
   ClassificationData out;
-  out.num_classes = variant == data::CifarVariant::Cifar10 ? 10 : 100;
+  out.num_classes = variant == CifarVariant::Cifar10 ? 10 : 100;
   if (load_test)
-    out.test = std::make_shared<data::Cifar>(folder, variant, data::Split::Test,
-                                             data::cifar_test_transform(norm.mean, norm.std));
+    out.test = std::make_shared<Cifar>(folder, variant, Split::Test, cifar_test_transform(norm.mean, norm.std));
   if (load_train)
-    out.train = std::make_shared<data::Cifar>(
-        folder, variant, data::Split::Train,
-        augment ? data::cifar_train_transform(norm.mean, norm.std) : data::cifar_test_transform(norm.mean, norm.std));
+    out.train = std::make_shared<Cifar>(
+        folder, variant, Split::Train,
+        augment ? cifar_train_transform(norm.mean, norm.std) : cifar_test_transform(norm.mean, norm.std));
   return out;
 }
 
@@ -45,7 +44,7 @@ std::vector<std::string> imagenet_class_list(const fs::path& root) {
     const fs::path file = root / name;
     if (!fs::exists(file))
       continue;
-    std::vector<std::string> classes = data::read_class_list(file.string());
+    std::vector<std::string> classes = read_class_list(file.string());
     QNN_CHECK(static_cast<int64_t>(classes.size()) == kImageNetClasses, "imagenet",
               file.string() << ": got " << classes.size() << " classes (expected " << kImageNetClasses << ")");
     return classes;
@@ -53,14 +52,13 @@ std::vector<std::string> imagenet_class_list(const fs::path& root) {
   return {};
 }
 
-std::shared_ptr<data::ImageFolder> imagenet_split(const fs::path& root, const char* split, const char* what,
-                                                  const std::vector<std::string>& classes,
-                                                  data::TransformPtr transform) {
+std::shared_ptr<ImageFolder> imagenet_split(const fs::path& root, const char* split, const char* what,
+                                            const std::vector<std::string>& classes, TransformPtr transform) {
   const fs::path dir = root / split;
   QNN_CHECK(fs::is_directory(dir), "imagenet",
             dir.string() << ": no such folder (expected the " << what << " images as " << split
                          << "/<wnid>/*.JPEG under --data " << root.string() << ")");
-  auto ds = std::make_shared<data::ImageFolder>(dir.string(), std::move(transform), classes);
+  auto ds = std::make_shared<ImageFolder>(dir.string(), std::move(transform), classes);
   QNN_CHECK(ds->num_classes() == kImageNetClasses, "imagenet",
             dir.string() << ": got " << ds->num_classes() << " class folders and no class list (expected "
                          << kImageNetClasses << " folders, or the 1000 wnids in "
@@ -77,16 +75,40 @@ ClassificationData load_imagenet(const std::string& folder, const Normalization&
   const std::vector<std::string> classes = imagenet_class_list(root);
   ClassificationData out;
   out.num_classes = kImageNetClasses;
-  const auto eval = data::imagenet_eval_transform(norm.mean, norm.std);
+  const auto eval = imagenet_eval_transform(norm.mean, norm.std);
   if (load_test)
     out.test = imagenet_split(root, "val", "validation", classes, eval);
   if (load_train)
     out.train = imagenet_split(root, "train", "training", classes,
-                               augment ? data::imagenet_train_transform(norm.mean, norm.std) : eval);
+                               augment ? imagenet_train_transform(norm.mean, norm.std) : eval);
   return out;
 }
 
 }  // namespace
+
+Normalization named_normalization(const std::string& name) {
+  if (name == "cifar10")
+    return {kCifar10Mean, kCifar10Std};
+  if (name == "imagenet")
+    return {kImageNetMean, kImageNetStd};
+  throw Error("normalization: got '" + name + "' (expected cifar10 or imagenet)");
+}
+
+std::string normalization_name(const Normalization& norm) {
+  for (const char* name : {"cifar10", "imagenet"})
+    if (named_normalization(name) == norm)
+      return name;
+  return "custom";
+}
+
+std::shared_ptr<const Dataset> first_n(std::shared_ptr<const Dataset> dataset, int64_t limit) {
+  if (limit <= 0 || limit >= dataset->size())
+    return dataset;
+  std::vector<int64_t> indices(limit);
+  for (int64_t i = 0; i < limit; ++i)
+    indices[i] = i;
+  return std::make_shared<Subset>(dataset, indices);
+}
 
 std::string resolve_data_dir(const std::string& dataset, const std::string& dir) {
   if (!dir.empty())
@@ -104,16 +126,22 @@ std::string resolve_data_dir(const std::string& dataset, const std::string& dir)
 
 ClassificationData load_classification_data(const std::string& dataset, const std::string& dir,
                                             const Normalization& norm, bool load_train, bool augment, bool load_test) {
-  if (dataset == "imagenet")
-    return load_imagenet(resolve_data_dir(dataset, dir), norm, load_train, augment, load_test);
-  variant_of(dataset);  // an unknown name fails here, before the folder is looked for
-  return load_cifar(dataset, resolve_data_dir(dataset, dir), norm, load_train, augment, load_test);
+  ClassificationData out;
+  if (dataset == "imagenet") {
+    out = load_imagenet(resolve_data_dir(dataset, dir), norm, load_train, augment, load_test);
+  } else {
+    variant_of(dataset);  // an unknown name fails here, before the folder is looked for
+    out = load_cifar(dataset, resolve_data_dir(dataset, dir), norm, load_train, augment, load_test);
+  }
+  out.norm = norm;
+  out.norm_source = normalization_name(norm);
+  return out;
 }
 
 int64_t dataset_num_classes(const std::string& dataset) {
   if (dataset == "imagenet")
     return kImageNetClasses;
-  return variant_of(dataset) == data::CifarVariant::Cifar10 ? 10 : 100;
+  return variant_of(dataset) == CifarVariant::Cifar10 ? 10 : 100;
 }
 
 std::string default_normalization(const std::string& dataset) {
@@ -153,4 +181,4 @@ int64_t make_imagenet_sample_folder(const std::string& samples_dir, const std::s
   return static_cast<int64_t>(files.size());
 }
 
-}  // namespace qnn::apps
+}  // namespace qnn::data
