@@ -1,7 +1,7 @@
-// `qnn reproduce gpfq-theory`: the single-layer check of the GPFQ digest section 6.1 (P1 (15)-(16),
+// `qnn reproduce gpfq-theory`: the single-layer check of GPFQ's error bound on Gaussian data (P1 (15)-(16),
 // P2 (24)-(25)). Gaussian data X in R^{m x N0} (i.i.d. N(0, 1)), a generic neuron w with
 // w_t ~ Unif[-q_max, q_max], q_max = 1, the midtread alphabet with K = 2^(b-1), delta = q_max / K
-// fixed while N0 grows (pitfall 22), and X-tilde = X (one layer, recursion P2 (10)). The theory:
+// fixed while N0 grows (the bound holds at fixed delta), and X-tilde = X (one layer, recursion P2 (10)). The theory:
 //   E_rel = ||Xw - Xq||^2 / ||Xw||^2  <~  m delta^2 log N0 / N0       (slope ~ -1 on log-log axes)
 // while round-to-nearest (MSQ, q = Q(w)) keeps E_rel about constant in N0. Writes gpfq_theory.csv and one SVG per bit
 // width to the run folder and prints the fitted log-log slopes.
@@ -192,7 +192,7 @@ void run_theory(const TheoryOptions& o) {
 void add_reproduce_gpfq_theory_command(CLI::App& reproduce) {
   auto o = std::make_shared<TheoryOptions>();
   auto* cmd = reproduce.add_subcommand(
-      "gpfq-theory", "GPFQ's single-layer error against layer width N0 on Gaussian data (digest 6.1), with MSQ");
+      "gpfq-theory", "GPFQ's single-layer error against layer width N0 on Gaussian data (P2 (24)-(25)), with MSQ");
   cmd->add_option("--out-dir", o->out_dir, "Run folder for the CSV and the SVG plots")->capture_default_str();
   cmd->add_option("--trials", o->trials, "Neurons per point")->capture_default_str();
   cmd->add_option("--draws", o->draws, "Independent X per point")->capture_default_str();

@@ -38,7 +38,7 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 std::vector<ParamGroup> weight_decay_groups(const NamedTensors& named, double weight_decay,
                                             const std::vector<std::string>& no_decay_names = {});
 
-// The narrower split of the PARQ code (digest 4, "weight-decay groups"): only names ending in
+// The narrower split of the PARQ authors' code (its weight-decay groups): only names ending in
 // ".bias" (conv/linear biases and norm shifts) go to "no_decay"; norm scales keep the decay.
 std::vector<ParamGroup> bias_no_decay_groups(const NamedTensors& named, double weight_decay);
 

@@ -101,7 +101,7 @@ void QATOptimizer::step() {
     return;
   }
   // Put u^t back into the parameter before the base step: the base optimizer updates the latent,
-  // with the gradient taken at w^t (digest 3.4; stepping from w^t would throw u's progress away).
+  // with the gradient taken at w^t (PARQ paper, Algorithm 1; stepping from w^t would throw u's progress away).
   for (Entry& e : entries_) {
     if (t_ == warmup) {  // first QAT step: u := the current FP weights
       e.latent = Tensor::empty(e.param.shape());

@@ -1,12 +1,12 @@
 #pragma once
-// QAT as an optimizer (PARQ, Jin et al., ICML 2025; digest shared/papers/parq.md section 3.4):
+// QAT as an optimizer (PARQ, Jin et al., ICML 2025, Algorithm 1 and Eq. (11)):
 // a wrapper around any base optimizer (SGD, AdamW) that owns the latent full-precision weights u
 // of the quantized tensors, while the model's parameters hold the weights w the forward pass sees.
 // One step is Algorithm 1 / Eq. (11) with the map M_t of the chosen method:
 //   u^{t+1} = BaseUpdate(u^t, grad f(w^t))      (the base optimizer, weight decay on u)
 //   Q^{t+1} = quantizer(u^{t+1})                every quant_period steps (LSBQ, from the latent u)
 //   w^{t+1} = M_t(u^{t+1}; Q^{t+1})             hard (STE), BinaryRelax or PARQ
-// The global step counter t counts the warmup steps too (pitfall 3): before warmup_steps the
+// The global step counter t counts the warmup steps too (as the PARQ code counts them): before warmup_steps the
 // wrapper is plain full-precision training.
 #include <cstdint>
 #include <optional>
@@ -30,7 +30,7 @@ struct QATParamGroup {
   bool per_channel = false;  // one Q per row of dim 0 (tensors with dim <= 1 stay per tensor)
 };
 
-// The default selection of the PARQ code (digest 4.4): every Conv2d and Linear weight, the first
+// The default selection of the PARQ authors' code: every Conv2d and Linear weight, the first
 // conv and the last Linear included, is quantized with `spec`; norms and biases stay FP.
 // `fp_stem_head` keeps the first Conv2d and the last Linear in full precision.
 std::vector<QATParamGroup> default_qat_groups(nn::Module& model, const QuantizerSpec& spec, bool per_channel,
@@ -41,7 +41,7 @@ struct QATOptions {
   int64_t quant_period = 10;   // Q re-estimated every this many steps (Algorithm 1 literally: 1)
   ProxMap map;                 // method, anneal start/end (steps), steepness
   // On Q-update steps of the hard map, use the quantizer's own q-hat instead of the nearest point
-  // (bit-matching the PARQ code; digest pitfall 1). Off: the paper's projection everywhere.
+  // (bit-matching the PARQ code, whose q-hat differs from the projection of Eq. (2)). Off: the paper's projection everywhere.
   bool hard_from_quantizer = false;
 };
 
@@ -89,7 +89,7 @@ class QATOptimizer : public optim::Optimizer {
   };
   Report report() const;
 
-  // The final hard projection w := Q(u) with the current Q of every tensor (digest pitfall 4);
+  // The final hard projection w := Q(u) with the current Q of every tensor (the PARQ paper's deployed model: w = proj_Q(u));
   // returns how many weights it changed. Before QAT has started it first fits Q to the weights.
   int64_t final_projection();
   // Name and alphabets of every quantized tensor, for save_quantized.
