@@ -79,3 +79,27 @@ TEST_CASE("qnn train: flags reach the configuration") {
   CHECK_THROWS_WITH_AS(app.parse(static_cast<int>(argv.size()), argv.data()),
                        doctest::Contains("got epochs 3, batch 0, eval_batch 7"), Error);
 }
+
+namespace {
+
+std::string help_of(void (*add)(CLI::App&), const std::string& name) {
+  CLI::App app;
+  add(app);
+  return app.get_subcommand(name)->help();
+}
+
+}  // namespace
+
+TEST_CASE("help texts show the defaults of the config structs") {
+  const std::string train = help_of(add_train_command, "train");
+  CHECK(train.find("Learning rate (default 0.1)") != std::string::npos);
+  CHECK(train.find("Batch size (default 128)") != std::string::npos);
+  CHECK(train.find("Weight decay (default 0.0001)") != std::string::npos);
+  CHECK(train.find("(default auto)") != std::string::npos);  // --normalize
+  // qnn qat: the PARQ recipe's changes to the TrainConfig defaults, and the QatConfig's own.
+  const std::string qat = help_of(add_qat_command, "qat");
+  CHECK(qat.find("Weight decay (default 0.0002)") != std::string::npos);
+  CHECK(qat.find("[80,120,150]") != std::string::npos);
+  CHECK(qat.find("FP steps before QAT starts (default 200)") != std::string::npos);
+  CHECK(qat.find("PARQ sigmoid steepness (default 100.0)") != std::string::npos);
+}

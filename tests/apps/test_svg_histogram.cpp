@@ -60,3 +60,23 @@ TEST_SUITE("svg_histogram") {
     CHECK(histogram_svg(plain).find("filled:") == std::string::npos);
   }
 }
+
+TEST_CASE("a QAT run's histogram record becomes at most 6 panels: start, spaced epochs, last, final") {
+  nlohmann::json record = {{"title", "t"}, {"lo", -1.0}, {"hi", 1.0}, {"snapshots", nlohmann::json::array()}};
+  for (int epoch = 0; epoch <= 10; ++epoch)
+    record["snapshots"].push_back({{"epoch", epoch},
+                                   {"label", "x"},
+                                   {"counts", std::vector<int64_t>{1, 2}},
+                                   {"counts_w", std::vector<int64_t>{0, 3}},
+                                   {"levels", std::vector<float>{-0.5f, 0.5f}}});
+  record["snapshots"].push_back(
+      {{"epoch", -1}, {"label", "final"}, {"counts", std::vector<int64_t>{0, 3}}, {"levels", std::vector<float>{}}});
+  const Histogram h = histogram_from_record(record);
+  REQUIRE(h.panels.size() == 6);
+  CHECK(h.panels.front().title == "epoch 0: x");
+  CHECK(h.panels[4].title == "epoch 10: x");
+  CHECK(h.panels.back().title == "after training: final");
+  CHECK(h.panels[1].overlay == std::vector<int64_t>{0, 3});
+  CHECK(h.panels.back().overlay.empty());
+  CHECK(histogram_svg(h).find("</svg>") != std::string::npos);
+}

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "datasets/presets.h"
 #include "engine/evaluate.h"
@@ -141,5 +142,22 @@ TEST_CASE("qnn ptq: the ImageNet path runs end to end (random ResNet-18, sample 
   CHECK(r.ptq.layers.size() == 20);  // 21 layers, the last (fc) kept float by the dagger variant
   CHECK(r.ptq.float_layers == std::vector<std::string>{"fc"});
   CHECK(std::filesystem::exists(c.out));
+  // With a run folder: quantized.safetensors, config.json, result.json and run.json in it, the
+  // record naming every quantized tensor with its bits and levels; a second run there is refused.
+  c.out = "";
+  c.out_dir = (dir / "runs").string();
+  c.skip_fp = c.skip_rtn = true;
+  const PtqRunResult again = run_ptq(c, log);
+  const std::filesystem::path run = c.run_dir();
+  CHECK(run.filename() == "ptq-resnet18-gpfq-4-seed0");
+  for (const char* file : {"quantized.safetensors", "config.json", "result.json", "run.json"})
+    CHECK_MESSAGE(std::filesystem::exists(run / file), file);
+  const nlohmann::json record = read_json_file((run / "run.json").string(), "test");
+  REQUIRE(record.at("quantized").size() == again.ptq.quantized.size());
+  CHECK(record.at("quantized").at(0).at("bits") == "4-bit");
+  CHECK(record.at("quantized").at(0).at("num_levels") == 17);  // 2^4 + 1 midtread levels
+  CHECK(record.at("normalization").at("name") == "imagenet");
+  CHECK(record.at("config").at("C") == 1.16);
+  CHECK_THROWS_WITH_AS(run_ptq(c, log), doctest::Contains("already holds a finished run"), Error);
   std::filesystem::remove_all(dir);
 }

@@ -5,8 +5,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/error.h"
 #include "core/io/safetensors.h"
 #include "engine/trainer.h"
 #include "engine/weights.h"
@@ -105,4 +108,70 @@ TEST_CASE("train config: unknown keys and bad values are errors") {
   CHECK(c.lr == 0.2);
   CHECK(c.batch == 128);  // default kept
   CHECK(TrainConfig::from_json(c.to_json()).to_json() == c.to_json());
+}
+
+TEST_CASE("the run folder records how the run was made; a resume adds to the record") {
+  register_tiny_model();
+  const fs::path root = fs::temp_directory_path() / ("qnn_test_record_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const data::ClassificationData data = tiny_data(root / "data");
+  TrainConfig c = tiny_config(root, "rec");
+  c.stop_after_steps = 3;
+  CHECK(train(c, data).interrupted);
+  c.stop_after_steps = 0;
+  const TrainResult r = train(c, data, {}, (root / "rec" / "last.safetensors").string());
+  std::ifstream in(root / "rec" / "run.json");
+  const nlohmann::json rec = nlohmann::json::parse(in);
+  CHECK(rec.at("created").at("qnn").at("commit").get<std::string>().size() >= 7);
+  CHECK(rec.at("created").at("qnn").at("version") == QNN_VERSION);
+  CHECK(rec.at("created").at("threads").get<int>() >= 1);
+  CHECK(!rec.at("created").at("blas").get<std::string>().empty());
+  CHECK(rec.at("config").at("model") == "test_tiny");
+  CHECK(rec.at("seeds").at("seed") == 1);
+  CHECK(rec.at("normalization").at("name") == "cifar10");
+  CHECK(rec.at("best_checkpoint").at("selected_on") == "test");
+  CHECK(rec.at("best_checkpoint").at("test_top1").get<double>() == r.best_top1);
+  REQUIRE(rec.at("resumed").size() == 1);
+  CHECK(rec.at("resumed").at(0).at("from") == (root / "rec" / "last.safetensors").string());
+  std::ifstream cfg(root / "rec" / "config.json");
+  CHECK(nlohmann::json::parse(cfg) == c.to_json());
+  fs::remove_all(root);
+}
+
+TEST_CASE("metrics of an epoch round-trip through their JSON (metrics.jsonl)") {
+  EpochMetrics m;
+  m.epoch = 3;
+  m.lr = 0.01;
+  m.test_top1 = 55.5;
+  m.extra = {{"phase", "hard"}};
+  const nlohmann::json j = m;
+  CHECK(j.at("test_top1") == 55.5);
+  const EpochMetrics back = j.get<EpochMetrics>();
+  CHECK(nlohmann::json(back) == j);
+}
+
+TEST_CASE("input normalization: given, from the weights' metadata (auto), or the dataset's") {
+  register_tiny_model();
+  const fs::path root = fs::temp_directory_path() / ("qnn_test_norm_" + std::to_string(::getpid()));
+  fs::create_directories(root);
+  auto model = nn::make_model("test_tiny");
+  std::map<std::string, std::string> meta;
+  normalization_to_metadata(data::named_normalization("imagenet"), meta);
+  const std::string with = (root / "with.safetensors").string(), without = (root / "without.safetensors").string();
+  save_weights(*model, with, meta);
+  save_weights(*model, without, {});
+  std::string source;
+  CHECK(resolve_normalization("auto", with, "cifar10", &source) == data::named_normalization("imagenet"));
+  CHECK(source.find("metadata") != std::string::npos);
+  CHECK(resolve_normalization("auto", without, "cifar10") == data::named_normalization("cifar10"));
+  CHECK(resolve_normalization("auto", "", "imagenet") == data::named_normalization("imagenet"));
+  CHECK(resolve_normalization("cifar10", with, "cifar10") == data::named_normalization("cifar10"));
+  CHECK_THROWS_AS(resolve_normalization("mnist", "", "cifar10"), Error);
+  // A run from `with` (normalize auto) records the weights' statistics in its checkpoints.
+  TrainConfig c = tiny_config(root, "from");
+  c.init_weights = with;
+  c.epochs = 1;
+  const auto loaded = make_run_model(c, 10);
+  CHECK(loaded->state_dict().size() == model->state_dict().size());
+  fs::remove_all(root);
 }

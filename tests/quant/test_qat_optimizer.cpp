@@ -272,6 +272,70 @@ TEST_SUITE("qat_optimizer") {
     CHECK(qat1->report().fraction_on_Q == 1.0);  // t >= anneal_end: hard
   }
 
+  TEST_CASE("a QATOptimizer is an optim::Optimizer: lr reaches the base, its own state dict resumes everything") {
+    const std::vector<float> init = random_values(24, 8), target = random_values(24, 9);
+    auto make = [&](Tensor& p, std::unique_ptr<optim::SGD>& sgd, std::unique_ptr<QATOptimizer>& qat) {
+      p = param_of(init, {4, 6});
+      optim::SGDOptions so;
+      so.lr = 0.05;
+      so.momentum = 0.9;
+      sgd = std::make_unique<optim::SGD>(std::vector<Tensor>{p}, so);
+      QATOptions o;
+      o.warmup_steps = 3;
+      o.quant_period = 4;
+      o.map = ProxMap{ProxMap::Kind::parq, 0, 20, 10.0, 0.5};
+      qat = std::make_unique<QATOptimizer>(*sgd, std::vector<QATParamGroup>{group_of("w", p, 2)}, o);
+    };
+    Tensor p1, p2;
+    std::unique_ptr<optim::SGD> sgd1, sgd2;
+    std::unique_ptr<QATOptimizer> qat1, qat2;
+    make(p1, sgd1, qat1);
+    optim::Optimizer& as_optimizer = *qat1;  // what a training loop and an LR schedule hold
+    CHECK(as_optimizer.kind() == "QAT");
+    CHECK(as_optimizer.num_groups() == 1);
+    as_optimizer.set_lr(0.02);
+    CHECK(sgd1->lr(0) == 0.02);
+    CHECK(as_optimizer.lr(0) == 0.02);
+    CHECK(as_optimizer.params().size() == 1);
+    for (int step = 0; step < 7; ++step) {
+      p1.set_grad(gradient_at(p1, target, step));
+      as_optimizer.step();
+    }
+    as_optimizer.zero_grad();
+    CHECK_FALSE(p1.grad().defined());
+    // Only the QAT optimizer's state: the base's momentum and lr must come back with it.
+    optim::StateDict saved = as_optimizer.state_dict();
+    for (auto& [name, t] : saved.tensors)
+      t = t.clone().detach();
+    bool has_base_buffer = false;
+    for (const auto& [name, t] : saved.tensors)
+      has_base_buffer |= name.rfind("base.", 0) == 0;
+    CHECK(has_base_buffer);
+    const Tensor w_saved = p1.clone().detach();
+    for (int step = 7; step < 15; ++step) {
+      p1.set_grad(gradient_at(p1, target, step));
+      qat1->step();
+    }
+    make(p2, sgd2, qat2);
+    std::memcpy(p2.data<float>(), w_saved.data<float>(), 24 * sizeof(float));
+    qat2->load_state_dict(saved);  // the base SGD was never told anything directly
+    CHECK(sgd2->lr(0) == 0.02);
+    for (int step = 7; step < 15; ++step) {
+      p2.set_grad(gradient_at(p2, target, step));
+      qat2->step();
+    }
+    CHECK(p2.to_vector<float>() == p1.to_vector<float>());
+    // A state of another kind of base is refused, and nothing changes.
+    optim::StateDict wrong = saved;
+    wrong.scalars["base"]["optimizer"] = "AdamW";
+    const int64_t t_before = qat2->t();
+    CHECK_THROWS_AS(qat2->load_state_dict(wrong), Error);
+    CHECK(qat2->t() == t_before);
+    optim::StateDict no_base = saved;
+    no_base.scalars.erase("base");
+    CHECK_THROWS_WITH_AS(qat2->load_state_dict(no_base), doctest::Contains("base optimizer"), Error);
+  }
+
   TEST_CASE("bad input throws") {
     Tensor p = param_of(random_values(4, 1), {4});
     Tensor other = param_of(random_values(4, 2), {4});
