@@ -103,7 +103,7 @@ data::Normalization resolve_normalization(const std::string& name, const std::st
     said(weights + " metadata");
     return norm;
   }
-  said("the dataset's default (" + data::default_normalization(dataset) + ")");
+  said(weights.empty() ? "the dataset's default" : "the dataset's default; " + weights + " records none");
   return data::named_normalization(data::default_normalization(dataset));
 }
 
