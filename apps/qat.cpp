@@ -79,10 +79,7 @@ void run_qat(const QatFlags& flags) {
   const data::ClassificationData data = load_training_data(config, j.contains("lr"), engine::TrainConfig{}.lr);
   engine::TrainCallbacks callbacks =
       terminal_callbacks(config, data, [](const engine::EpochMetrics& m) { return engine::qat_epoch_text(m.extra); });
-  callbacks.on_finish = [](nn::Module&, engine::RunFolder& folder) {
-    const nlohmann::json record = read_json_file(folder.path("latent_histogram.json"), "qat");
-    std::ofstream(folder.path("latent_histogram.svg")) << histogram_svg(histogram_from_record(record));
-  };
+  callbacks.on_finish = [](nn::Module&, engine::RunFolder& folder) { write_latent_histogram_svg(folder.dir()); };
   engine::TrainResult r;
   {
     const StopOnInterrupt interrupt;

@@ -146,8 +146,7 @@ void run_reproduce(const ReproduceFlags& f) {
           engine::TrainCallbacks callbacks = terminal_callbacks(
               config, data, [](const engine::EpochMetrics& m) { return engine::qat_epoch_text(m.extra); });
           callbacks.on_finish = [](nn::Module&, engine::RunFolder& folder) {
-            const nlohmann::json record = read_json_file(folder.path("latent_histogram.json"), "qat");
-            std::ofstream(folder.path("latent_histogram.svg")) << histogram_svg(histogram_from_record(record));
+            write_latent_histogram_svg(folder.dir());
           };
           const engine::TrainResult r =
               engine::train_qat(config, qc, data, callbacks, fs::exists(last) ? last.string() : "", interrupt.flag());

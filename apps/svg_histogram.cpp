@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "apps/svg_plot.h"
+#include "core/config.h"
 
 namespace qnn::apps {
 
@@ -123,6 +126,12 @@ Histogram histogram_from_record(const nlohmann::json& record) {
     h.panels.push_back(std::move(p));
   }
   return h;
+}
+
+void write_latent_histogram_svg(const std::string& run_dir) {
+  const std::filesystem::path dir(run_dir);
+  const nlohmann::json record = read_json_file((dir / "latent_histogram.json").string(), "qat histogram");
+  std::ofstream(dir / "latent_histogram.svg") << histogram_svg(histogram_from_record(record));
 }
 
 }  // namespace qnn::apps

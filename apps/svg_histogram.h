@@ -30,5 +30,7 @@ std::string histogram_svg(const Histogram& h);
 // The figure of a QAT run's latent_histogram.json (engine/qat_training.h): at most 6 panels, the
 // start, evenly spaced epochs, the last epoch and the final model.
 Histogram histogram_from_record(const nlohmann::json& record);
+// Draws run_dir/latent_histogram.json (a finished QAT run) to run_dir/latent_histogram.svg.
+void write_latent_histogram_svg(const std::string& run_dir);
 
 }  // namespace qnn::apps

@@ -1,11 +1,15 @@
 // The histogram SVG writer of `qnn qat`: bin counts (values outside the range go to the end bins)
 // and a document with one panel per snapshot and one dashed line per level of Q.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "apps/svg_histogram.h"
+#include "core/error.h"
 #include "engine/qat_training.h"
 
 using namespace qnn::apps;
@@ -79,4 +83,25 @@ TEST_CASE("a QAT run's histogram record becomes at most 6 panels: start, spaced 
   CHECK(h.panels[1].overlay == std::vector<int64_t>{0, 3});
   CHECK(h.panels.back().overlay.empty());
   CHECK(histogram_svg(h).find("</svg>") != std::string::npos);
+}
+
+TEST_CASE("write_latent_histogram_svg draws a run folder's latent_histogram.json") {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("qnn_test_hist_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const nlohmann::json record = {
+      {"title", "layer1.0.conv1.weight: parq 2-bit"},
+      {"lo", -1.0},
+      {"hi", 1.0},
+      {"snapshots",
+       {{{"epoch", 0}, {"label", "start"}, {"counts", {1, 2, 3}}, {"levels", nlohmann::json::array()}},
+        {{"epoch", -1}, {"label", "final"}, {"counts", {0, 6, 0}}, {"levels", {-0.2, 0.2}}}}}};
+  std::ofstream(dir / "latent_histogram.json") << record.dump();
+  write_latent_histogram_svg(dir.string());
+  std::ifstream in(dir / "latent_histogram.svg");
+  const std::string svg((std::istreambuf_iterator<char>(in)), {});
+  CHECK(svg.find("layer1.0.conv1.weight: parq 2-bit") != std::string::npos);
+  CHECK(svg.find("after training: final") != std::string::npos);
+  std::filesystem::remove_all(dir);
+  CHECK_THROWS_AS(write_latent_histogram_svg(dir.string()), qnn::Error);  // no record: a clear error
 }
