@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -19,31 +18,18 @@
 #include "apps/data_get.h"
 #include "core/error.h"
 #include "datasets/checksum.h"
+#include "tests/temp_dir.h"
 
 using namespace qnn;
 using namespace qnn::apps;
 namespace fs = std::filesystem;
+using qnn::testing::read_file;
+using qnn::testing::TempDir;
+using qnn::testing::write_file;
 
 namespace {
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
-
 int run(const std::string& command) { return std::system(command.c_str()); }
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("qnn_test_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
 
 // A free TCP port on 127.0.0.1 (bound once by us, then released for the server).
 int free_port() {
@@ -107,7 +93,8 @@ std::string python_md5(const fs::path& file) {
 }  // namespace
 
 TEST_CASE("data get: download from a local server, check the MD5, unpack") {
-  const fs::path d = fresh_dir("data_get");
+  const TempDir tmp("data", "get");
+  const fs::path& d = tmp.path;
   // The archive: the real CIFAR-10 batches when QNN_DATA_DIR is set (Release builds only: it is
   // 180 MB), else a small stand-in folder of the same name.
   const char* root = std::getenv("QNN_DATA_DIR");
@@ -149,5 +136,4 @@ TEST_CASE("data get: download from a local server, check the MD5, unpack") {
   CHECK_THROWS_WITH_AS(get_dataset(o, log), doctest::Contains("HTTP status 404"), Error);
   o.name = "mnist";
   CHECK_THROWS_WITH_AS(get_dataset(o, log), doctest::Contains("expected cifar10 or cifar100"), Error);
-  fs::remove_all(d);
 }

@@ -24,24 +24,16 @@
 #include "engine/weights.h"
 #include "nn/models/registry.h"
 #include "tests/data_dir.h"
+#include "tests/temp_dir.h"
 
 using namespace qnn;
 using namespace qnn::apps;
 using namespace qnn::engine;
 using namespace qnn::data;
 namespace fs = std::filesystem;
+using qnn::testing::TempDir;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) {
-    path = fs::temp_directory_path() / ("qnn_test_imagenet_" + name);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // file -> class index, from class_samples_original/labels.txt ("file class_index wnid sha256").
 std::map<std::string, int64_t> sample_labels(const std::string& dir) {
@@ -68,7 +60,7 @@ TEST_CASE("imagenet: the 100 samples as val/<wnid>/ get labels.txt's class indic
   if (!root)
     return;
   const std::string samples = std::string(root) + "/imagenet/class_samples_original";
-  TempDir tmp("layout");
+  TempDir tmp("imagenet", "layout");
   const int64_t n =
       make_imagenet_sample_folder(samples, std::string(root) + "/imagenet/imagenet_classes.tsv", tmp.path.string());
   REQUIRE(n == 100);
@@ -97,7 +89,7 @@ TEST_CASE("imagenet: the 100 samples as val/<wnid>/ get labels.txt's class indic
                                                 named_normalization("imagenet"), /*load_train=*/false),
                        doctest::Contains(((tmp.path / "val" / "val").string() + ": no such folder").c_str()), Error);
   // Without the class list, 10 of 1000 class folders cannot be numbered.
-  TempDir partial("partial");
+  TempDir partial("imagenet", "partial");
   make_imagenet_sample_folder(samples, std::string(root) + "/imagenet/imagenet_classes.tsv", partial.path.string(),
                               "val", 10);
   fs::remove(partial.path / "imagenet_classes.tsv");
@@ -113,7 +105,7 @@ TEST_CASE("imagenet: a random ResNet-18 evaluates 13 samples (the grayscale one 
   if (!root)
     return;
   const std::string samples = std::string(root) + "/imagenet/class_samples_original";
-  TempDir tmp("eval");
+  TempDir tmp("imagenet", "eval");
   make_imagenet_sample_folder(samples, std::string(root) + "/imagenet/imagenet_classes.tsv", tmp.path.string());
   const ClassificationData data =
       load_classification_data("imagenet", tmp.path.string(), named_normalization("imagenet"), /*load_train=*/false);
@@ -147,7 +139,7 @@ TEST_CASE("imagenet: a random ResNet-18 evaluates 13 samples (the grayscale one 
 
   // The same through the command: weights written with ImageNet normalization metadata, as
   // tools/convert_torchvision_weights.py writes them.
-  TempDir eight("cli");
+  TempDir eight("imagenet", "cli");
   make_imagenet_sample_folder(samples, std::string(root) + "/imagenet/imagenet_classes.tsv", eight.path.string(), "val",
                               8);
   std::map<std::string, std::string> meta;

@@ -2,7 +2,6 @@
 // out by hand like PyTorch's writer (tests/tools/gen_safetensors.py), corrupted files, and, with
 // QNN_DATA_DIR, the real ResNet-20 checkpoint.
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -15,33 +14,15 @@
 
 #include "core/io/safetensors.h"
 #include "core/ops.h"
+#include "tests/temp_dir.h"
 
 using namespace qnn;
 namespace fs = std::filesystem;
+using qnn::testing::read_file;
+using qnn::testing::TempDir;
+using qnn::testing::write_file;
 
 namespace {
-
-// A fresh directory per test case, removed at the end of it.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) {
-    path = fs::temp_directory_path() / ("qnn_test_safetensors_" + tag + "_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 std::string le64(uint64_t v) {
   std::string s(8, '\0');
@@ -82,7 +63,7 @@ std::vector<T> json_values(const nlohmann::json& v) {
 
 TEST_SUITE("safetensors") {
   TEST_CASE("round trip: every dtype, 0-d, empty and non-contiguous tensors, metadata") {
-    TempDir dir("roundtrip");
+    TempDir dir("safetensors", "roundtrip");
     const std::string path = dir.file("t.safetensors");
     Generator gen(7);
     Tensor f = randn({3, 4}, gen);
@@ -104,7 +85,7 @@ TEST_SUITE("safetensors") {
     save_safetensors(path, saved, meta);
 
     // The data starts 8-byte aligned, and no temporary file is left behind.
-    const std::string bytes = read_bytes(path);
+    const std::string bytes = read_file(path);
     uint64_t header_len = 0;
     std::memcpy(&header_len, bytes.data(), 8);
     CHECK(header_len % 8 == 0);
@@ -141,7 +122,7 @@ TEST_SUITE("safetensors") {
   }
 
   TEST_CASE("save replaces an existing file; no metadata means no __metadata__ entry") {
-    TempDir dir("replace");
+    TempDir dir("safetensors", "replace");
     const std::string path = dir.file("t.safetensors");
     save_safetensors(path, {{"a", ones({100})}}, {{"k", "v"}});
     save_safetensors(path, {{"b", zeros({2})}});
@@ -149,14 +130,14 @@ TEST_SUITE("safetensors") {
     REQUIRE(loaded.tensors.size() == 1);
     CHECK(loaded.tensors[0].first == "b");
     CHECK(loaded.metadata.empty());
-    CHECK(read_bytes(path).find("__metadata__") == std::string::npos);
+    CHECK(read_file(path).find("__metadata__") == std::string::npos);
     // An empty file list is a valid file too.
     save_safetensors(path, {});
     CHECK(load_safetensors(path).tensors.empty());
   }
 
   TEST_CASE("save rejects bad names and undefined tensors before writing") {
-    TempDir dir("save_errors");
+    TempDir dir("safetensors", "save_errors");
     const std::string path = dir.file("t.safetensors");
     CHECK(error_of([&] {
             save_safetensors(path, {{"a", ones({1})}, {"a", ones({2})}});
@@ -205,21 +186,21 @@ TEST_SUITE("safetensors") {
     }
 
     // Written back by qnn in the same order, the data section is byte-identical to PyTorch's.
-    TempDir tmp("rewrite");
+    TempDir tmp("safetensors", "rewrite");
     save_safetensors(tmp.file("t.safetensors"), file.tensors, file.metadata);
     auto data_section = [](const std::string& bytes) {
       uint64_t n = 0;
       std::memcpy(&n, bytes.data(), 8);
       return bytes.substr(8 + n);
     };
-    CHECK(data_section(read_bytes(tmp.file("t.safetensors"))) == data_section(read_bytes(path)));
+    CHECK(data_section(read_file(tmp.file("t.safetensors"))) == data_section(read_file(path)));
   }
 
   TEST_CASE("corrupted files are errors naming the path and the problem") {
-    TempDir dir("corrupt");
+    TempDir dir("safetensors", "corrupt");
     const std::string path = dir.file("bad.safetensors");
     auto expect_error = [&](const std::string& bytes, const std::string& what) {
-      write_bytes(path, bytes);
+      write_file(path, bytes);
       const std::string msg = error_of([&] { load_safetensors(path); });
       CAPTURE(msg);
       CHECK(msg.find("load_safetensors") != std::string::npos);
@@ -227,7 +208,7 @@ TEST_SUITE("safetensors") {
       CHECK(msg.find(what) != std::string::npos);
     };
     const std::string ok = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
-    write_bytes(path, raw_file(ok, 8));
+    write_file(path, raw_file(ok, 8));
     CHECK(load_safetensors(path).tensors.size() == 1);  // the base case is valid
 
     const std::string missing = dir.file("missing.safetensors");
@@ -266,9 +247,9 @@ TEST_SUITE("safetensors") {
     expect_error(raw_file(R"({"__metadata__":[]})", 0), "__metadata__");
 
     // Empty tensors take no bytes: sharing an offset with a non-empty one is not an overlap.
-    write_bytes(path, raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                               R"("e":{"dtype":"F32","shape":[0,4],"data_offsets":[4,4]}})",
-                               8));
+    write_file(path, raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                              R"("e":{"dtype":"F32","shape":[0,4],"data_offsets":[4,4]}})",
+                              8));
     const SafetensorsFile f = load_safetensors(path);
     REQUIRE(f.tensors.size() == 2);
     CHECK(f.tensors[0].first == "a");

@@ -2,34 +2,24 @@
 // every accessor, CIFAR-100's two label bytes, size and label errors naming the path, and with
 // QNN_DATA_DIR the real test batch (shared/data/SOURCES.md section 1).
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "core/io/safetensors.h"
 #include "datasets/cifar.h"
+#include "tests/temp_dir.h"
 
 using namespace qnn;
 using namespace qnn::data;
 namespace fs = std::filesystem;
+using qnn::testing::TempDir;
+using qnn::testing::write_file;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) {
-    path = fs::temp_directory_path() / ("qnn_test_cifar_" + tag + "_" + std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 // Pixel byte k (0..3071) of record r: distinct per record and per plane.
 uint8_t pixel_byte(int r, int k) { return static_cast<uint8_t>(r == 0 ? k % 251 : 255 - k % 256); }
@@ -46,11 +36,6 @@ std::string records(const std::vector<std::vector<uint8_t>>& label_bytes) {
   return out;
 }
 
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
 std::string error_of(const std::function<void()>& fn) {
   try {
     fn();
@@ -64,9 +49,9 @@ std::string error_of(const std::function<void()>& fn) {
 
 TEST_SUITE("cifar") {
   TEST_CASE("CIFAR-10: two records read back through every accessor") {
-    TempDir dir("c10");
+    TempDir dir("cifar", "c10");
     const std::string path = dir.file("two.bin");
-    write_bytes(path, records({{3}, {9}}));
+    write_file(path, records({{3}, {9}}));
     const Cifar data(CifarVariant::Cifar10, {path});
     REQUIRE(data.size() == 2);
     CHECK(data.num_classes() == 10);
@@ -103,9 +88,9 @@ TEST_SUITE("cifar") {
   }
 
   TEST_CASE("CIFAR-100: coarse then fine label byte; the fine one is the label") {
-    TempDir dir("c100");
+    TempDir dir("cifar", "c100");
     const std::string path = dir.file("two.bin");
-    write_bytes(path, records({{4, 57}, {19, 99}}));
+    write_file(path, records({{4, 57}, {19, 99}}));
     const Cifar data(CifarVariant::Cifar100, {path});
     REQUIRE(data.size() == 2);
     CHECK(data.num_classes() == 100);
@@ -116,7 +101,7 @@ TEST_SUITE("cifar") {
   }
 
   TEST_CASE("wrong sizes, missing files and bad labels are errors naming the path") {
-    TempDir dir("errors");
+    TempDir dir("cifar", "errors");
     const std::string path = dir.file("bad.bin");
     auto expect = [&](const std::function<void()>& fn, const std::string& p, const std::string& what) {
       const std::string msg = error_of(fn);
@@ -124,22 +109,22 @@ TEST_SUITE("cifar") {
       CHECK(msg.find(p) != std::string::npos);
       CHECK(msg.find(what) != std::string::npos);
     };
-    write_bytes(path, records({{3}, {9}}) + "x");
+    write_file(path, records({{3}, {9}}) + "x");
     expect([&] { Cifar(CifarVariant::Cifar10, {path}); }, path, "multiple of the record size 3073");
-    write_bytes(path, "");
+    write_file(path, "");
     expect([&] { Cifar(CifarVariant::Cifar10, {path}); }, path, "got 0 bytes");
     // A CIFAR-10 file read as CIFAR-100: 2 x 3073 is no multiple of 3074.
-    write_bytes(path, records({{3}, {9}}));
+    write_file(path, records({{3}, {9}}));
     expect([&] { Cifar(CifarVariant::Cifar100, {path}); }, path, "3074");
-    write_bytes(path, records({{10}}));
+    write_file(path, records({{10}}));
     expect([&] { Cifar(CifarVariant::Cifar10, {path}); }, path, "label 10");
-    write_bytes(path, records({{20, 5}}));
+    write_file(path, records({{20, 5}}));
     expect([&] { Cifar(CifarVariant::Cifar100, {path}); }, path, "coarse label 20");
     const std::string missing = dir.file("missing.bin");
     expect([&] { Cifar(CifarVariant::Cifar10, {missing}); }, missing, "cannot read");
 
     // The official layout checks the official size: a 2-record test_batch.bin is not one.
-    write_bytes(dir.file("test_batch.bin"), records({{3}, {9}}));
+    write_file(dir.file("test_batch.bin"), records({{3}, {9}}));
     expect([&] { Cifar(dir.path.string(), CifarVariant::Cifar10, Split::Test); }, dir.file("test_batch.bin"),
            "expected 30730000");
     expect([&] { Cifar(dir.path.string(), CifarVariant::Cifar10, Split::Train); }, dir.file("data_batch_1.bin"),

@@ -3,47 +3,27 @@
 // tar and Python (a round trip, links, and the refusals and errors that keep an archive inside its
 // folder). The download itself is tested against a local server in tests/apps/test_data_get.cpp.
 #include <doctest/doctest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "datasets/archive.h"
 #include "datasets/checksum.h"
+#include "tests/temp_dir.h"
 
 using namespace qnn;
 using namespace qnn::data;
 namespace fs = std::filesystem;
+using qnn::testing::read_file;
+using qnn::testing::TempDir;
+using qnn::testing::write_file;
 
 namespace {
-
-// A fresh empty folder under the system temp folder, removed when the test ends (the pid keeps
-// concurrent runs of the suite apart).
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) {
-    path = fs::temp_directory_path() / ("qnn_test_download_" + name + "_" + std::to_string(getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
 
 // doctest's matcher takes its own string type.
 doctest::Contains contains(const std::string& text) { return doctest::Contains(text.c_str()); }
@@ -79,7 +59,7 @@ void python_tar(const fs::path& archive, const std::string& name, const std::str
 }  // namespace
 
 TEST_CASE("md5_of_file gives RFC 1321's test-suite digests") {
-  TempDir d("md5");
+  TempDir d("download", "md5");
   CHECK(md5_of("", d.path) == "d41d8cd98f00b204e9800998ecf8427e");
   CHECK(md5_of("a", d.path) == "0cc175b9c0f1b6a831c399e269772661");
   CHECK(md5_of("abc", d.path) == "900150983cd24fb0d6963f7d28e17f72");
@@ -94,7 +74,7 @@ TEST_CASE("md5_of_file gives RFC 1321's test-suite digests") {
 }
 
 TEST_CASE("md5_of_file names a path it cannot read") {
-  TempDir d("md5_errors");
+  TempDir d("download", "md5_errors");
   const std::string missing = (d.path / "missing.tar.gz").string();
   CHECK_THROWS_WITH_AS(md5_of_file(missing), contains("cannot open " + missing), Error);
   // A folder opens but cannot be read: an error, not the digest of nothing.
@@ -102,7 +82,7 @@ TEST_CASE("md5_of_file names a path it cannot read") {
 }
 
 TEST_CASE("extract_archive unpacks what tar packed and refuses paths outside the folder") {
-  TempDir t("untar");
+  TempDir t("download", "untar");
   const fs::path& d = t.path;
   std::string big(70000, 'x');
   for (size_t i = 0; i < big.size(); ++i)
@@ -136,7 +116,7 @@ TEST_CASE("extract_archive unpacks what tar packed and refuses paths outside the
 }
 
 TEST_CASE("extract_archive refuses links that lead outside the folder") {
-  TempDir t("symlink");
+  TempDir t("download", "symlink");
   const fs::path& d = t.path;
   // First an entry `link` -> d/outside, then a file link/pwned.txt that would land in d/outside.
   fs::create_directories(d / "outside");
@@ -164,7 +144,7 @@ TEST_CASE("extract_archive refuses links that lead outside the folder") {
 }
 
 TEST_CASE("extract_archive: links inside the archive, a folder reached through a link, zip") {
-  TempDir t("links");
+  TempDir t("download", "links");
   const fs::path& d = t.path;
   write_file(d / "src/top/data.bin", "payload\n");
   fs::create_hard_link(d / "src/top/data.bin", d / "src/top/hard.bin");
@@ -191,7 +171,7 @@ TEST_CASE("extract_archive: links inside the archive, a folder reached through a
 }
 
 TEST_CASE("extract_archive names the file of a corrupt, truncated, empty or missing archive") {
-  TempDir t("corrupt");
+  TempDir t("download", "corrupt");
   const fs::path& d = t.path;
   write_file(d / "src/top/noise.bin", noise(200000));
   const fs::path good = d / "good.tar.gz";

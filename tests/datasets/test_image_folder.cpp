@@ -4,12 +4,12 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "datasets/dataloader.h"
 #include "datasets/image_folder.h"
+#include "tests/temp_dir.h"
 
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #pragma GCC diagnostic push
@@ -22,19 +22,10 @@
 using namespace qnn;
 using namespace qnn::data;
 namespace fs = std::filesystem;
+using qnn::testing::TempDir;
+using qnn::testing::write_file;
 
 namespace {
-
-// A fresh empty folder under the system temp folder, removed when the test ends.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) {
-    path = fs::temp_directory_path() / ("qnn_test_image_folder_" + name);
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // A width x height PNG with `channels` channels whose byte k is (seed + 7 k) mod 256.
 std::vector<uint8_t> write_png(const fs::path& file, int width, int height, int channels, int seed) {
@@ -46,21 +37,16 @@ std::vector<uint8_t> write_png(const fs::path& file, int width, int height, int 
   return px;
 }
 
-void write_text(const fs::path& file, const std::string& text) {
-  fs::create_directories(file.parent_path());
-  std::ofstream(file) << text;
-}
-
 }  // namespace
 
 TEST_SUITE("image_folder") {
   TEST_CASE("classes are the sorted sub-folders; files sorted by folder then name, any depth, known extensions") {
-    TempDir tmp("sorted");
+    TempDir tmp("image_folder", "sorted");
     const fs::path& r = tmp.path;
     write_png(r / "cat" / "b.png", 4, 3, 3, 1);
     write_png(r / "cat" / "a.PNG", 4, 3, 3, 2);
     write_png(r / "cat" / "sub" / "0.png", 4, 3, 3, 3);
-    write_text(r / "cat" / "notes.txt", "not an image");  // ignored: not .jpg/.jpeg/.png
+    write_file(r / "cat" / "notes.txt", "not an image");  // ignored: not .jpg/.jpeg/.png
     write_png(r / "ant" / "x.png", 2, 2, 3, 4);
     write_png(r / "dog" / "z.png", 2, 5, 3, 5);
     const ImageFolder ds(r.string());
@@ -78,7 +64,7 @@ TEST_SUITE("image_folder") {
   }
 
   TEST_CASE("pixels come back exactly, as [3, H, W]; gray is copied into R, G and B; alpha is dropped") {
-    TempDir tmp("pixels");
+    TempDir tmp("image_folder", "pixels");
     const std::vector<uint8_t> rgb = write_png(tmp.path / "c" / "rgb.png", 5, 2, 3, 11);
     const std::vector<uint8_t> gray = write_png(tmp.path / "c" / "gray.png", 3, 4, 1, 22);
     const std::vector<uint8_t> rgba = write_png(tmp.path / "c" / "rgba.png", 2, 2, 4, 33);
@@ -107,14 +93,13 @@ TEST_SUITE("image_folder") {
   }
 
   TEST_CASE("a fixed class list gives the list's indices to a folder holding some of the classes") {
-    TempDir tmp("fixed");
+    TempDir tmp("image_folder", "fixed");
     write_png(tmp.path / "n02" / "a.png", 2, 2, 3, 1);
     write_png(tmp.path / "n07" / "a.png", 2, 2, 3, 2);
-    write_text(tmp.path.parent_path() / "qnn_test_image_folder_classes.tsv",
-               "index\twnid\tnames\n0\tn00\tzero\n1\tn01\tone\n2\tn02\ttwo, deux\n3\tn07\tseven\n");
-    const std::vector<std::string> list =
-        read_class_list((tmp.path.parent_path() / "qnn_test_image_folder_classes.tsv").string());
-    fs::remove(tmp.path.parent_path() / "qnn_test_image_folder_classes.tsv");
+    const fs::path list_file = tmp.path.string() + "_classes.tsv";  // beside the folder, not in it
+    write_file(list_file, "index\twnid\tnames\n0\tn00\tzero\n1\tn01\tone\n2\tn02\ttwo, deux\n3\tn07\tseven\n");
+    const std::vector<std::string> list = read_class_list(list_file.string());
+    fs::remove(list_file);
     CHECK(list == std::vector<std::string>{"n00", "n01", "n02", "n07"});
     const ImageFolder ds(tmp.path.string(), nullptr, list);
     CHECK(ds.num_classes() == 4);
@@ -128,13 +113,13 @@ TEST_SUITE("image_folder") {
   }
 
   TEST_CASE("read_class_list: both forms of shared/data/imagenet; bad indices and repeats are errors") {
-    TempDir tmp("lists");
-    write_text(tmp.path / "synsets.txt", "n01440764 tench, Tinca tinca\nn01443537 goldfish\n");
+    TempDir tmp("image_folder", "lists");
+    write_file(tmp.path / "synsets.txt", "n01440764 tench, Tinca tinca\nn01443537 goldfish\n");
     CHECK(read_class_list((tmp.path / "synsets.txt").string()) == std::vector<std::string>{"n01440764", "n01443537"});
-    write_text(tmp.path / "gap.tsv", "index\twnid\tnames\n0\tn0\ta\n2\tn2\tc\n");
+    write_file(tmp.path / "gap.tsv", "index\twnid\tnames\n0\tn0\ta\n2\tn2\tc\n");
     CHECK_THROWS_WITH_AS(read_class_list((tmp.path / "gap.tsv").string()),
                          doctest::Contains("gap.tsv:3: got '2\tn2\tc' (expected index 1"), Error);
-    write_text(tmp.path / "twice.txt", "n1 a\nn2 b\nn1 c\n");
+    write_file(tmp.path / "twice.txt", "n1 a\nn2 b\nn1 c\n");
     CHECK_THROWS_WITH_AS(read_class_list((tmp.path / "twice.txt").string()),
                          doctest::Contains("twice.txt:3: class 'n1' repeats line 1"), Error);
     CHECK_THROWS_WITH_AS(read_class_list((tmp.path / "absent.txt").string()),
@@ -142,7 +127,7 @@ TEST_SUITE("image_folder") {
   }
 
   TEST_CASE("bad input: missing folder, no classes, an empty class, an undecodable file, each naming the path") {
-    TempDir tmp("errors");
+    TempDir tmp("image_folder", "errors");
     const std::string missing = (tmp.path / "nowhere").string();
     CHECK_THROWS_WITH_AS(ImageFolder{missing}, doctest::Contains((missing + ": no such folder").c_str()), Error);
     CHECK_THROWS_WITH_AS(ImageFolder{tmp.path.string()}, doctest::Contains("no class sub-folders"), Error);
@@ -151,7 +136,7 @@ TEST_SUITE("image_folder") {
     CHECK_THROWS_WITH_AS(ImageFolder{tmp.path.string()},
                          doctest::Contains(((tmp.path / "empty").string() + ": no image files").c_str()), Error);
     fs::remove(tmp.path / "empty");
-    write_text(tmp.path / "full" / "broken.jpg", "these bytes are not a JPEG");
+    write_file(tmp.path / "full" / "broken.jpg", "these bytes are not a JPEG");
     const ImageFolder ds(tmp.path.string());
     REQUIRE(ds.size() == 2);
     CHECK_NOTHROW(ds.get(0));  // a.png
@@ -162,7 +147,7 @@ TEST_SUITE("image_folder") {
   }
 
   TEST_CASE("a DataLoader batches transformed images; the batches do not depend on the workers") {
-    TempDir tmp("loader");
+    TempDir tmp("image_folder", "loader");
     for (int i = 0; i < 6; ++i)
       write_png(tmp.path / (i % 2 ? "b" : "a") / (std::to_string(i) + ".png"), 20 + 3 * i, 17 + i, 3, i);
     auto ds =
