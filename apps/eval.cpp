@@ -49,9 +49,13 @@ void run_eval(const EvalCommandOptions& o) {
     j["top5"] = r.top5;
     j["loss"] = r.loss;
     j["seconds"] = r.seconds;
+    j["nonfinite"] = r.nonfinite;
     std::cout << j.dump() << '\n';
     return;
   }
+  if (r.nonfinite > 0)
+    std::printf("warning: %lld of %lld images have NaN or infinite logits: no accuracy is reported\n",
+                static_cast<long long>(r.nonfinite), static_cast<long long>(r.count));
   std::printf("%s on %s test (%lld images): top-1 %.2f%%  top-5 %.2f%%  loss %.4f  (%.1f s, %.0f img/s)\n",
               o.model.c_str(), o.dataset.c_str(), static_cast<long long>(r.count), r.top1, r.top5, r.loss, r.seconds,
               static_cast<double>(r.count) / r.seconds);

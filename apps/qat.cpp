@@ -22,6 +22,7 @@ namespace {
 
 struct QatFlags {
   std::string config_file, resume;
+  bool overwrite = false;
   std::shared_ptr<nlohmann::json> overrides =
       std::make_shared<nlohmann::json>(nlohmann::json::object());  // TrainConfig keys
   nlohmann::json qat_overrides = nlohmann::json::object();         // keys of its "qat" section
@@ -72,7 +73,8 @@ void run_qat(const QatFlags& flags) {
   if (j.value("run_name", std::string()).empty())
     j["run_name"] = j.value("model", std::string("resnet20")) + "-" + j.value("dataset", std::string("cifar10")) + "-" +
                     qc.method + "-" + qc.bits_name() + "-seed" + std::to_string(j.value("seed", uint64_t{1}));
-  const engine::TrainConfig config = engine::TrainConfig::from_json(j);
+  engine::TrainConfig config = engine::TrainConfig::from_json(j);
+  config.overwrite = flags.overwrite;
   std::cout << "qnn qat: " << config.model << " on " << config.dataset << ", " << qc.method << " " << qc.bits_name()
             << ", " << config.epochs << " epochs, batch " << config.batch << ", " << num_threads()
             << " threads; run folder " << config.run_dir() << std::endl;
@@ -113,6 +115,7 @@ void add_qat_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("qat", "Quantization-aware training: STE, BinaryRelax or PARQ (or --resume a run)");
   cmd->add_option("--config", flags->config_file, "JSON config (e.g. apps/configs/parq/resnet20_cifar10_2bit.json)");
   cmd->add_option("--resume", flags->resume, "Continue from a run's last.safetensors");
+  cmd->add_flag("--overwrite", flags->overwrite, "Replace the run in a run folder that is not empty (default: refuse)");
   // QAT
   qat_option<std::string>(cmd, flags, "--method", "method", "ste | binaryrelax | parq");
   cmd->add_option_function<std::string>(

@@ -15,12 +15,14 @@ namespace {
 
 struct TrainFlags {
   std::string config_file, resume;
+  bool overwrite = false;
   std::shared_ptr<nlohmann::json> overrides = std::make_shared<nlohmann::json>(nlohmann::json::object());
 };
 
 void run_train(const TrainFlags& flags) {
   const nlohmann::json j = merge_config(flags.config_file, *flags.overrides, "train --config");
-  const engine::TrainConfig config = engine::TrainConfig::from_json(j);
+  engine::TrainConfig config = engine::TrainConfig::from_json(j);
+  config.overwrite = flags.overwrite;
   std::cout << "qnn train: " << config.model << " on " << config.dataset << ", " << config.epochs << " epochs, batch "
             << config.batch << ", " << num_threads() << " threads; run folder " << config.run_dir() << std::endl;
   const data::ClassificationData data = load_training_data(config, j.contains("lr"), engine::TrainConfig{}.lr);
@@ -44,6 +46,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--config", flags->config_file,
                   "JSON config (e.g. apps/configs/resnet20_cifar10.json); flags override");
   cmd->add_option("--resume", flags->resume, "Continue from a run's last.safetensors");
+  cmd->add_flag("--overwrite", flags->overwrite, "Replace the run in a run folder that is not empty (default: refuse)");
   add_training_flags(cmd, flags->overrides, engine::TrainConfig{}.to_json());
   cmd->callback([flags] { run_train(*flags); });
 }

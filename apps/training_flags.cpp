@@ -59,6 +59,9 @@ void add_training_flags(CLI::App* cmd, const std::shared_ptr<nlohmann::json>& ov
                            "Use only the first N test images (0: all)");
   override_option<string>(cmd, overrides, d, "--out", "out_dir", "Folder of run folders");
   override_option<string>(cmd, overrides, d, "--name", "run_name", "Run folder name");
+  override_option<string>(cmd, overrides, d, "--on-nonfinite", "on_nonfinite",
+                          "At a NaN/inf training loss: stop (an error; last.safetensors keeps the last good epoch) or "
+                          "skip the step");
   cmd->add_flag(
       "--no-augment", [overrides](int64_t) { (*overrides)["augment"] = false; }, "No random crop / flip");
   cmd->add_option_function<string>(

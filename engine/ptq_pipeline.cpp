@@ -92,13 +92,15 @@ void print_layer(std::ostream& log, size_t index, size_t count, const quant::Lay
 
 std::string eval_line(const char* label, const EvalResult& r) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-10s top-1 %6.2f%%  top-5 %6.2f%%  loss %.4f  (%lld images, %.1f s)\n", label,
-                r.top1, r.top5, r.loss, static_cast<long long>(r.count), r.seconds);
+  std::snprintf(buf, sizeof buf, "%-10s top-1 %6.2f%%  top-5 %6.2f%%  loss %.4f  (%lld images, %.1f s)%s\n", label,
+                r.top1, r.top5, r.loss, static_cast<long long>(r.count), r.seconds,
+                r.nonfinite ? "  NON-FINITE LOGITS: no accuracy" : "");
   return buf;
 }
 
 nlohmann::ordered_json eval_json(const EvalResult& r) {
-  return {{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss}, {"images", r.count}, {"seconds", r.seconds}};
+  return {{"top1", r.top1},    {"top5", r.top5},       {"loss", r.loss},
+          {"images", r.count}, {"seconds", r.seconds}, {"nonfinite", r.nonfinite}};
 }
 
 }  // namespace

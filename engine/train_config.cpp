@@ -1,5 +1,6 @@
 #include "engine/train_config.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/error.h"
@@ -14,6 +15,32 @@ void TrainConfig::validate() const {
   QNN_CHECK(optimizer == "sgd" || optimizer == "adamw", "train config",
             "got optimizer '" << optimizer << "' (expected sgd or adamw)");
   QNN_CHECK(schedule.is_object(), "train config", "got schedule " << schedule.dump() << " (expected a JSON object)");
+  QNN_CHECK(on_nonfinite == "stop" || on_nonfinite == "skip", "train config",
+            "got on_nonfinite '" << on_nonfinite << "' (expected stop or skip)");
+}
+
+std::vector<std::string> config_differences(const nlohmann::json& before, const nlohmann::json& now) {
+  static const std::vector<std::string> free = {"workers", "eval_batch", "data_dir",
+                                                "out_dir", "run_name",   "init_weights"};
+  std::vector<std::string> out;
+  auto differ = [&](const std::string& key, const nlohmann::json& a, const nlohmann::json& b) {
+    if (a != b)
+      out.push_back(key + ": " + a.dump() + " in the checkpoint, " + b.dump() + " now");
+  };
+  for (const auto& [key, value] : now.items()) {
+    if (std::find(free.begin(), free.end(), key) != free.end())
+      continue;
+    if (!before.contains(key))
+      continue;  // a key the checkpoint's qnn did not have yet
+    const nlohmann::json& old = before.at(key);
+    if (key == "qat" && value.is_object() && old.is_object()) {
+      for (const auto& [k, v] : value.items())
+        differ("qat." + k, old.contains(k) ? old.at(k) : nlohmann::json(), v);
+      continue;
+    }
+    differ(key, old, value);
+  }
+  return out;
 }
 
 std::string TrainConfig::run_dir() const {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "nn/module.h"
@@ -42,13 +43,19 @@ struct TrainConfig {
   std::string run_name;  // empty: <model>-<dataset>-seed<seed>
   // Starting weights of a fresh run (plain weights, a checkpoint or a quantized file).
   std::string init_weights;
+  // At a NaN or infinite training loss: "stop" (a clear error; last.safetensors keeps the last
+  // good epoch) or "skip" (drop that step's update, count it in the epoch's metrics).
+  std::string on_nonfinite = "stop";
   // Not part of a run's definition (not in its JSON): a testing aid that stops the run, as
   // Ctrl-C would, after this many optimizer steps of this call.
   int64_t stop_after_steps = 0;
+  // Not part of a run's definition either: replace the files of a run folder that is not empty
+  // (without it, a fresh run refuses such a folder).
+  bool overwrite = false;
 
   QNN_CONFIG(TrainConfig, model, dataset, data_dir, normalize, epochs, batch, eval_batch, optimizer, lr, momentum,
              nesterov, weight_decay, no_decay_norm_bias, no_decay_bias, clip_grad_norm, schedule, augment, seed,
-             workers, train_limit, test_limit, out_dir, run_name, init_weights)
+             workers, train_limit, test_limit, out_dir, run_name, init_weights, on_nonfinite)
 
   void validate() const;
   // Keys not given keep their defaults; unknown keys and values of the wrong type are errors.
@@ -63,12 +70,19 @@ struct EpochMetrics {
   double lr = 0.0;
   double train_loss = 0.0, train_top1 = 0.0;
   double test_loss = 0.0, test_top1 = 0.0, test_top5 = 0.0;
-  double seconds = 0.0;  // training time of the epoch
+  double seconds = 0.0;       // training time of the epoch
+  int64_t skipped_steps = 0;  // steps whose loss was not finite (on_nonfinite "skip")
   // What the training method adds through its epoch callback (QAT: phase, slope, fraction on Q, Q).
   nlohmann::json extra = nlohmann::json::object();
 
-  QNN_CONFIG(EpochMetrics, epoch, lr, train_loss, train_top1, test_loss, test_top1, test_top5, seconds, extra)
+  QNN_CONFIG(EpochMetrics, epoch, lr, train_loss, train_top1, test_loss, test_top1, test_top5, seconds, skipped_steps,
+             extra)
 };
+
+// The keys of `now` whose values differ from `before` (both TrainConfig JSON, possibly with a
+// "qat" section), leaving out those a resume may change (workers, eval_batch, data_dir, out_dir,
+// run_name, init_weights): "key: before -> now", one per key.
+std::vector<std::string> config_differences(const nlohmann::json& before, const nlohmann::json& now);
 
 // The optimizer of a config (SGD or AdamW over the weight-decay groups it asks for).
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& config, nn::Module& model);

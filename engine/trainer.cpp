@@ -1,7 +1,9 @@
 #include "engine/trainer.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 
 #include "core/autograd.h"
 #include "core/generator.h"
@@ -26,6 +28,7 @@ struct Position {
   int64_t batch = 0;  // the next batch of that epoch
   double loss_sum = 0.0;
   int64_t correct = 0, seen = 0;
+  int64_t skipped = 0;  // steps skipped for a non-finite loss in this epoch
   double best_top1 = 0.0;
 };
 
@@ -58,6 +61,7 @@ void save_checkpoint(const Run& run, const TrainConfig& config, const data::Norm
   state["loss_sum"] = run.pos.loss_sum;
   state["correct"] = run.pos.correct;
   state["seen"] = run.pos.seen;
+  state["skipped"] = run.pos.skipped;
   state["best_top1"] = run.pos.best_top1;
   state["optimizer"] = opt.scalars;
   state["scheduler"] = run.t.scheduler.state_dict();
@@ -84,6 +88,7 @@ void load_checkpoint(Run& run, const std::string& path) {
     else if (name.rfind("optim.", 0) == 0)
       opt.tensors.emplace_back(name.substr(6), t);
   }
+  check_state_values(model_state, path);
   run.t.model.load_state_dict(model_state, /*strict=*/true);
   opt.scalars = state.at("optimizer");
   run.t.optimizer.load_state_dict(opt);
@@ -95,9 +100,49 @@ void load_checkpoint(Run& run, const std::string& path) {
   run.pos.loss_sum = state.at("loss_sum").get<double>();
   run.pos.correct = state.at("correct").get<int64_t>();
   run.pos.seen = state.at("seen").get<int64_t>();
+  run.pos.skipped = state.value("skipped", int64_t{0});
   run.pos.best_top1 = state.at("best_top1").get<double>();
-  run.history = state.at("history").get<std::vector<EpochMetrics>>();
+  run.history.clear();
+  for (nlohmann::json m : state.at("history")) {
+    for (auto& [key, value] : m.items())
+      if (value.is_null())
+        value = NAN;  // JSON writes NaN as null: a NaN metric comes back as NaN
+    run.history.push_back(m.get<EpochMetrics>());
+  }
 }
+
+// The checkpoint's config, from its state, for checking that a resume continues the same run.
+nlohmann::json checkpoint_config(const std::string& path) {
+  const SafetensorsFile file = load_safetensors(path);
+  QNN_CHECK(file.metadata.count("qnn_checkpoint") && file.metadata.count("state"), "train --resume",
+            path << " is not a qnn training checkpoint (expected last.safetensors of a run folder)");
+  return nlohmann::json::parse(file.metadata.at("state")).value("config", nlohmann::json::object());
+}
+
+// The files a run writes, which --overwrite replaces and whose presence makes a folder "a run".
+const std::vector<std::string>& run_files() {
+  static const std::vector<std::string> files = {"config.json",           "run.json",         "metrics.csv",
+                                                 "metrics.jsonl",         "last.safetensors", "best.safetensors",
+                                                 "quantized.safetensors", "qat_summary.json", "latent_histogram.json",
+                                                 "latent_histogram.svg"};
+  return files;
+}
+
+// A fresh run goes into a new or empty folder, or replaces an old run's files with --overwrite.
+void claim_run_folder(const TrainConfig& config) {
+  const std::filesystem::path dir = config.run_dir();
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec) || std::filesystem::is_empty(dir, ec))
+    return;
+  QNN_CHECK(std::filesystem::is_directory(dir), "train", dir.string() << " exists and is not a folder");
+  QNN_CHECK(config.overwrite, "train",
+            dir.string() << " already holds a run (expected a new --name, --resume "
+                         << (dir / "last.safetensors").string() << " to continue it, or --overwrite to replace it)");
+  for (const std::string& f : run_files())
+    std::filesystem::remove(dir / f);
+}
+
+std::string folder_of(const TrainConfig& config) { return config.run_dir(); }
 
 void say(const TrainCallbacks& callbacks, const std::string& message) {
   if (callbacks.on_message)
@@ -132,12 +177,24 @@ TrainResult train(const TrainConfig& config, const data::ClassificationData& dat
   const auto train_set = data::first_n(data.train, config.train_limit);
   const auto test_set = data::first_n(data.test, config.test_limit);
   data::DataLoader loader(train_set, config.batch, /*shuffle=*/true, /*drop_last=*/false, config.seed, config.workers);
+  // Everything a run folder holds is decided before anything in it changes: a resume must continue
+  // the same run, a fresh run must not replace another one unasked.
   if (!resume.empty()) {
+    const std::vector<std::string> differ = config_differences(checkpoint_config(resume), trainee.config_record);
+    if (!differ.empty()) {
+      std::string list;
+      for (const std::string& d : differ)
+        list += "\n  " + d;
+      throw Error("train --resume: " + resume +
+                  " is a run with another configuration (expected the same values):" + list);
+    }
     load_checkpoint(run, resume);
     say(callbacks, "resumed from " + resume + " at epoch " + std::to_string(run.pos.epoch + 1) + ", batch " +
                        std::to_string(run.pos.batch));
-  } else if (!config.init_weights.empty()) {
-    say(callbacks, "starting from the weights in " + config.init_weights);
+  } else {
+    claim_run_folder(config);
+    if (!config.init_weights.empty())
+      say(callbacks, "starting from the weights in " + config.init_weights);
   }
 
   RunFolder folder(config.run_dir());
@@ -180,6 +237,22 @@ TrainResult train(const TrainConfig& config, const data::ClassificationData& dat
     for (const data::Batch& batch : loader) {
       const Tensor logits = model(batch.images);
       const Tensor loss = cross_entropy(logits, batch.labels);
+      const float loss_value = loss.item();
+      if (!std::isfinite(loss_value)) {
+        if (config.on_nonfinite == "stop")
+          throw Error("train: the training loss is " + std::to_string(loss_value) + " at epoch " +
+                      std::to_string(run.pos.epoch + 1) + ", batch " + std::to_string(batch.index + 1) +
+                      " (expected a finite loss); the run stopped, and " +
+                      (run.history.empty() ? std::string("no checkpoint was written yet")
+                                           : folder_of(config) + "/last.safetensors holds epoch " +
+                                                 std::to_string(run.history.size())) +
+                      ". A smaller --lr, --clip-grad-norm, or --on-nonfinite skip (drop such steps) may help");
+        ++run.pos.skipped;  // "skip": no update from this batch, and it counts in no sum
+        optimizer.zero_grad();
+        run.pos.batch = batch.index + 1;
+        ++steps_this_call;
+        continue;
+      }
       optimizer.zero_grad();
       loss.backward();
       if (config.clip_grad_norm > 0.0)
@@ -191,7 +264,7 @@ TrainResult train(const TrainConfig& config, const data::ClassificationData& dat
         NoGradGuard no_grad;
         count_correct(logits.detach(), batch.labels, top1, top5);
       }
-      run.pos.loss_sum += static_cast<double>(loss.item()) * static_cast<double>(n);
+      run.pos.loss_sum += static_cast<double>(loss_value) * static_cast<double>(n);
       run.pos.correct += top1;
       run.pos.seen += n;
       run.pos.batch = batch.index + 1;
@@ -218,6 +291,7 @@ TrainResult train(const TrainConfig& config, const data::ClassificationData& dat
     m.train_top1 =
         run.pos.seen ? 100.0 * static_cast<double>(run.pos.correct) / static_cast<double>(run.pos.seen) : 0.0;
     m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    m.skipped_steps = run.pos.skipped;
     const EvalResult test = evaluate(model, test_set, eval_options);
     m.test_loss = test.loss;
     m.test_top1 = test.top1;
@@ -228,7 +302,7 @@ TrainResult train(const TrainConfig& config, const data::ClassificationData& dat
     run.history.push_back(m);
     run.pos.batch = 0;
     run.pos.loss_sum = 0.0;
-    run.pos.correct = run.pos.seen = 0;
+    run.pos.correct = run.pos.seen = run.pos.skipped = 0;
     const bool best = m.test_top1 > run.pos.best_top1 || run.history.size() == 1;
     if (best) {
       run.pos.best_top1 = m.test_top1;

@@ -1,5 +1,6 @@
 #include "engine/weights.h"
 
+#include <cmath>
 #include <iomanip>
 #include <sstream>
 
@@ -38,11 +39,29 @@ std::string join_floats(const std::vector<float>& values) {
 
 }  // namespace
 
+void check_state_values(const nn::StateDict& state, const std::string& path) {
+  const std::string var_suffix = "running_var";
+  for (const auto& [name, t] : state) {
+    if (!t.defined() || t.dtype() != DType::Float32)
+      continue;
+    const std::vector<float> v = t.to_vector<float>();
+    const bool variance = name.size() >= var_suffix.size() &&
+                          name.compare(name.size() - var_suffix.size(), var_suffix.size(), var_suffix) == 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+      QNN_CHECK(std::isfinite(v[i]), "load_weights",
+                path << ": " << name << "[" << i << "] is " << v[i] << " (expected finite values)");
+      QNN_CHECK(!variance || v[i] >= 0.0f, "load_weights",
+                path << ": " << name << "[" << i << "] is " << v[i] << " (expected a variance >= 0)");
+    }
+  }
+}
+
 std::map<std::string, std::string> load_weights(nn::Module& model, const std::string& path) {
   SafetensorsFile file = load_safetensors(path);
   // A quantized model (qnn ptq / qnn qat): its weights are codes + levels; decode them.
   if (quant::is_quantized(file.metadata)) {
     quant::QuantizedFile q = quant::load_quantized(path);
+    check_state_values(q.state, path);
     try {
       model.load_state_dict(q.state, /*strict=*/true);
     } catch (const Error& e) {
@@ -59,6 +78,7 @@ std::map<std::string, std::string> load_weights(nn::Module& model, const std::st
     else if (name.rfind(kCheckpointPrefix, 0) == 0)
       state.emplace_back(name.substr(std::string(kCheckpointPrefix).size()), tensor);
   }
+  check_state_values(state, path);
   try {
     model.load_state_dict(state, /*strict=*/true);
   } catch (const Error& e) {

@@ -14,6 +14,9 @@ namespace qnn::engine {
 // Loads `path` into `model` (strict: every name must match, shapes too). Returns the file's
 // metadata.
 std::map<std::string, std::string> load_weights(nn::Module& model, const std::string& path);
+// Refuses (qnn::Error naming `path` and the tensor) a state with a NaN or infinite float value,
+// or a negative batch-norm running variance: such weights evaluate to numbers that mean nothing.
+void check_state_values(const nn::StateDict& state, const std::string& path);
 // Writes the model's state_dict (atomically) with `metadata`.
 void save_weights(const nn::Module& model, const std::string& path, const std::map<std::string, std::string>& metadata);
 

@@ -248,7 +248,7 @@ LoadResult Module::load_state_dict(const StateDict& state, bool strict) {
   const std::unordered_set<std::string> ignorable(ignored.begin(), ignored.end());
 
   LoadResult result;
-  std::vector<std::string> mis_shaped;
+  std::vector<std::string> mis_shaped, mis_typed;
   std::vector<std::pair<Tensor, const Tensor*>> copies;
   std::unordered_set<std::string> own;
   for (const auto& [key, dst] : state_dict()) {
@@ -264,17 +264,24 @@ LoadResult Module::load_state_dict(const StateDict& state, bool strict) {
                            ", module " + shape_str(dst.shape()) + ")");
       continue;
     }
+    // A value of another dtype is refused, not cast: an int32 tensor read into a float32
+    // parameter is a wrong file, not a conversion to make silently.
+    if (src.dtype() != dst.dtype()) {
+      mis_typed.push_back(key + " (checkpoint " + dtype_name(src.dtype()) + ", module " + dtype_name(dst.dtype()) +
+                          ")");
+      continue;
+    }
     copies.emplace_back(dst, &src);
   }
   for (const auto& [key, t] : state)
     if (!own.count(key) && !ignorable.count(key))
       result.unexpected_keys.push_back(key);
 
-  const bool fail =
-      !mis_shaped.empty() || (strict && (!result.missing_keys.empty() || !result.unexpected_keys.empty()));
+  const bool fail = !mis_shaped.empty() || !mis_typed.empty() ||
+                    (strict && (!result.missing_keys.empty() || !result.unexpected_keys.empty()));
   if (fail) {
     std::ostringstream msg;
-    msg << "got a state that does not match the module (expected the module's names and shapes)";
+    msg << "got a state that does not match the module (expected the module's names, shapes and dtypes)";
     auto list = [&](const char* title, const std::vector<std::string>& names) {
       if (names.empty())
         return;
@@ -287,12 +294,13 @@ LoadResult Module::load_state_dict(const StateDict& state, bool strict) {
       list("unexpected keys", result.unexpected_keys);
     }
     list("shape mismatches", mis_shaped);
+    list("dtype mismatches", mis_typed);
     QNN_CHECK(false, op, msg.str());
   }
   // Nothing is written unless everything checked out, so a failed load leaves the module as it was.
   NoGradGuard no_grad;
   for (const auto& [dst, src] : copies) {
-    Tensor value = src->dtype() == dst.dtype() ? *src : src->to(dst.dtype());
+    Tensor value = *src;
     if (value.device() != dst.device())
       value = value.contiguous().to(dst.device());
     copy_(dst, value);

@@ -258,6 +258,7 @@ void ParamGroupOptimizer::load_state_dict(const StateDict& state) {
     QNN_CHECK(!slot.defined(), op, "tensor '" << name << "' is given twice");
     slot = t;
   }
+  const bool need_buffers = buffers_after_step(field(s, "options", "state"));
   for (size_t gi = 0; gi < groups_.size(); ++gi)
     for (size_t pi = 0; pi < groups_[gi].params.size(); ++pi) {
       const ParamState& ps = new_state[gi][pi];
@@ -268,6 +269,10 @@ void ParamGroupOptimizer::load_state_dict(const StateDict& state) {
                              << " buffers (expected all or none)");
       QNN_CHECK(present == 0 || ps.step > 0, op,
                 "parameter " << gi << "." << pi << " has buffers but step 0 (expected buffers only after a step)");
+      // A stepped parameter without its buffers would resume from fresh ones, silently.
+      QNN_CHECK(!need_buffers || ps.step == 0 || present == names.size(), op,
+                "parameter " << gi << "." << pi << " has had " << ps.step << " steps but its " << names.front()
+                             << " is missing (expected state." << gi << "." << pi << "." << names.front() << ")");
     }
 
   load_options(field(s, "options", "state"));  // validates before it changes anything

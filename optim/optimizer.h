@@ -121,6 +121,13 @@ class ParamGroupOptimizer : public Optimizer {
   ParamGroupOptimizer(std::vector<ParamGroup> groups, double default_lr, double default_weight_decay, const char* kind);
 
   virtual std::vector<std::string> buffer_names() const = 0;
+  // Whether a step under `options` (as options_json() writes them) creates the buffers: a
+  // parameter that has been stepped must then have them in a state dict (SGD without momentum
+  // keeps none).
+  virtual bool buffers_after_step(const nlohmann::json& options) const {
+    (void)options;
+    return true;
+  }
   virtual nlohmann::json options_json() const = 0;
   // Validates and applies saved options (called by load_state_dict after every other check, so
   // it may throw and must then leave the options unchanged).

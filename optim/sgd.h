@@ -32,6 +32,9 @@ class SGD : public ParamGroupOptimizer {
 
  protected:
   std::vector<std::string> buffer_names() const override { return {"momentum_buffer"}; }
+  bool buffers_after_step(const nlohmann::json& options) const override {
+    return options.is_object() && options.value("momentum", 0.0) != 0.0;
+  }
   nlohmann::json options_json() const override;
   void load_options(const nlohmann::json& options) override;
 

@@ -108,11 +108,12 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 Tensor relu(const Tensor& x) {
-  Tensor y = cpu::unary_op("relu", x, [](float v) { return v > 0.0f ? v : 0.0f; });
+  // v <= 0 ? 0 : v keeps NaN (NaN <= 0 is false), as torch.relu does; max(v, 0) would erase it.
+  Tensor y = cpu::unary_op("relu", x, [](float v) { return v <= 0.0f ? 0.0f : v; });
   // The gradient passes where y > 0 (0 at x = 0, as PyTorch).
   record("relu", y, {x}, [y = y.detach()](const Tensor& g) {
     return std::vector<Tensor>{
-        grad_from("relu_backward", g, y, [](float gv, float yv) { return yv > 0.0f ? gv : 0.0f; })};
+        grad_from("relu_backward", g, y, [](float gv, float yv) { return yv <= 0.0f ? 0.0f : gv; })};
   });
   return y;
 }
@@ -204,7 +205,7 @@ void ternary_inplace(const char* op, const Tensor& self, const Tensor& a, const 
 
 void relu_(const Tensor& x) {
   check_inplace("relu_", x);
-  cpu::inplace_op("relu_", x, scalar_tensor(0.0f), [](float v, float zero) { return v > zero ? v : zero; });
+  cpu::inplace_op("relu_", x, scalar_tensor(0.0f), [](float v, float zero) { return v <= zero ? zero : v; });
 }
 
 void clamp_(const Tensor& x, float low, float high) {

@@ -138,3 +138,19 @@ TEST_CASE("unary ops reject bad input") {
   CHECK_THROWS_AS(addcmul_(ones({2}), ones({3}), ones({2})), Error);
   CHECK_THROWS_AS(addcmul_(ones({2}), ones({2, 2}), ones({2})), Error);  // would grow self
 }
+
+TEST_CASE("relu keeps NaN, as torch.relu does; its gradient passes at NaN as torch's threshold_backward") {
+  const Tensor x = leaf(from_vector<float>({NAN, -1.0f, 2.0f}, {3}));
+  const Tensor y = relu(x);
+  const std::vector<float> v = y.to_vector<float>();
+  CHECK(std::isnan(v[0]));
+  CHECK(v[1] == 0.0f);
+  CHECK(v[2] == 2.0f);
+  sum(y).backward();
+  const std::vector<float> g = x.grad().to_vector<float>();
+  CHECK(g == std::vector<float>{1.0f, 0.0f, 1.0f});
+  Tensor z = from_vector<float>({NAN, -3.0f}, {2});
+  relu_(z);
+  CHECK(std::isnan(z.to_vector<float>()[0]));
+  CHECK(z.to_vector<float>()[1] == 0.0f);
+}

@@ -3,14 +3,20 @@
 // and weights to an uninterrupted one.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/autograd.h"
+#include "core/creation.h"
 #include "core/error.h"
 #include "core/io/safetensors.h"
+#include "core/ops.h"
+#include "engine/evaluate.h"
 #include "engine/trainer.h"
 #include "engine/weights.h"
 #include "nn/models/registry.h"
@@ -173,5 +179,136 @@ TEST_CASE("input normalization: given, from the weights' metadata (auto), or the
   c.epochs = 1;
   const auto loaded = make_run_model(c, 10);
   CHECK(loaded->state_dict().size() == model->state_dict().size());
+  fs::remove_all(root);
+}
+
+namespace {
+
+// The tiny model with its last Linear set to `value` (weights and bias).
+std::shared_ptr<nn::Module> tiny_with_head(float value) {
+  register_tiny_model();
+  auto model = nn::make_model("test_tiny");
+  NoGradGuard no_grad;
+  for (auto& [name, t] : model->state_dict())
+    if (name.rfind("5.", 0) == 0)
+      fill_(t, value);
+  return model;
+}
+
+}  // namespace
+
+TEST_CASE("accuracy never flatters: ties rank by index as torch.topk, non-finite logits give no accuracy") {
+  const fs::path root = fs::temp_directory_path() / ("qnn_test_honest_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const data::ClassificationData data = tiny_data(root / "data");  // labels i % 10 over 40 test images
+  // All-zero head: every logit ties, the prediction is class 0 (argmax), top-5 is classes 0..4.
+  const EvalResult zero = evaluate(*tiny_with_head(0.0f), data.test);
+  CHECK(zero.top1 == doctest::Approx(10.0));
+  CHECK(zero.top5 == doctest::Approx(50.0));
+  CHECK(zero.nonfinite == 0);
+  // An infinite head: every logit is +-inf or NaN; no accuracy, and the loss says so.
+  const EvalResult inf = evaluate(*tiny_with_head(INFINITY), data.test);
+  CHECK(inf.nonfinite == 40);
+  CHECK(std::isnan(inf.top1));
+  CHECK(std::isnan(inf.top5));
+  CHECK_FALSE(std::isfinite(inf.loss));
+  // By hand: ties go to the lower index; a row with an inf is counted apart.
+  const Tensor logits = from_vector<float>({1, 1, 1, 1, 1, 1, 0, 2, 2, 0, 0, 0, 0, INFINITY, 0, 0, 0, 0}, {3, 6});
+  int64_t top1 = 0, top5 = 0, nonfinite = 0;
+  count_correct(logits, from_vector<int64_t>({0, 2, 1}, {3}), top1, top5, &nonfinite);
+  CHECK(top1 == 1);  // row 0, label 0 wins the tie; row 1, label 2 loses the tie to class 1
+  CHECK(top5 == 2);
+  CHECK(nonfinite == 1);
+  top1 = top5 = 0;
+  count_correct(logits, from_vector<int64_t>({5, 1, 1}, {3}), top1, top5);
+  CHECK(top1 == 1);  // row 1: class 1 (first of the tied maxima)
+  CHECK(top5 == 1);  // row 0: label 5 ranks sixth among six tied logits
+  fs::remove_all(root);
+}
+
+TEST_CASE("weights with NaN, inf or a negative running variance are refused, naming the tensor") {
+  register_tiny_model();
+  const fs::path root = fs::temp_directory_path() / ("qnn_test_badweights_" + std::to_string(::getpid()));
+  fs::create_directories(root);
+  auto model = nn::make_model("test_tiny");
+  nn::StateDict state = model->state_dict();
+  const std::string path = (root / "w.safetensors").string();
+  auto save_with = [&](const std::string& key, float value) {
+    nn::StateDict changed;
+    for (const auto& [name, t] : state)
+      changed.emplace_back(name, name == key ? full(t.shape(), value) : t);
+    save_safetensors(path, changed, {});
+  };
+  save_with("0.weight", NAN);
+  CHECK_THROWS_WITH_AS(load_weights(*model, path), doctest::Contains("0.weight[0] is nan (expected finite values)"),
+                       Error);
+  save_with("5.bias", INFINITY);
+  CHECK_THROWS_WITH_AS(load_weights(*model, path), doctest::Contains("5.bias[0] is inf"), Error);
+  save_with("1.running_var", -1.0f);
+  CHECK_THROWS_WITH_AS(load_weights(*model, path),
+                       doctest::Contains("1.running_var[0] is -1 (expected a variance >= 0)"), Error);
+  save_with("1.running_var", 0.5f);
+  CHECK_NOTHROW(load_weights(*model, path));
+  fs::remove_all(root);
+}
+
+TEST_CASE("a non-finite training loss stops the run with a clear error, or skips the step when asked") {
+  register_tiny_model();
+  const fs::path root = fs::temp_directory_path() / ("qnn_test_nonfinite_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const data::ClassificationData data = tiny_data(root / "data");
+  TrainConfig c = tiny_config(root, "diverge");
+  c.lr = 1e30;
+  c.epochs = 2;
+  CHECK_THROWS_WITH_AS(train(c, data), doctest::Contains("expected a finite loss"), Error);
+  c.run_name = "skip";
+  c.on_nonfinite = "skip";
+  const TrainResult r = train(c, data);
+  REQUIRE(r.history.size() == 2);
+  CHECK(r.history[0].skipped_steps + r.history[1].skipped_steps > 0);
+  CHECK(r.history[1].skipped_steps <= 6);
+  CHECK_THROWS_WITH_AS(TrainConfig::from_json({{"on_nonfinite", "ignore"}}), doctest::Contains("expected stop or skip"),
+                       Error);
+  fs::remove_all(root);
+}
+
+TEST_CASE("a run folder is never reused unasked, and a resume that does not fit changes nothing") {
+  register_tiny_model();
+  const fs::path root = fs::temp_directory_path() / ("qnn_test_reuse_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const data::ClassificationData data = tiny_data(root / "data");
+  TrainConfig c = tiny_config(root, "run");
+  c.epochs = 1;
+  train(c, data);
+  const std::string best = (root / "run" / "best.safetensors").string();
+  const std::vector<float> first = weights_of(best);
+  c.seed = 2;
+  CHECK_THROWS_WITH_AS(train(c, data), doctest::Contains("already holds a run"), Error);
+  CHECK(weights_of(best) == first);
+  c.overwrite = true;
+  CHECK_NOTHROW(train(c, data));
+  CHECK(weights_of(best) != first);
+
+  // A resume whose run-defining values differ is refused before any file changes.
+  std::ifstream before_in(root / "run" / "config.json");
+  const std::string before((std::istreambuf_iterator<char>(before_in)), {});
+  TrainConfig other = c;
+  other.overwrite = false;
+  other.batch = 32;
+  other.train_limit = 48;
+  const std::string checkpoint = (root / "run" / "last.safetensors").string();
+  CHECK_THROWS_WITH_AS(train(other, data, {}, checkpoint), doctest::Contains("batch: 16 in the checkpoint, 32 now"),
+                       Error);
+  CHECK_THROWS_WITH_AS(train(other, data, {}, checkpoint),
+                       doctest::Contains("train_limit: 0 in the checkpoint, 48 now"), Error);
+  std::ifstream after_in(root / "run" / "config.json");
+  CHECK(std::string((std::istreambuf_iterator<char>(after_in)), {}) == before);
+  // Values a resume may change (threads, the eval batch) are not a different run.
+  TrainConfig same = c;
+  same.overwrite = false;
+  same.workers = 1;
+  same.eval_batch = 8;
+  same.epochs = 1;
+  CHECK_NOTHROW(train(same, data, {}, checkpoint));
   fs::remove_all(root);
 }

@@ -155,6 +155,15 @@ TEST_SUITE("nn.module") {
     CHECK(msg.find("shape mismatches (1):\n    seq.0.weight (checkpoint [3, 2], module [2, 2])") != std::string::npos);
     CHECK(same_values(b.w, before));
 
+    // A value of another dtype is refused, not cast (an int32 file read into float32 weights).
+    StateDict typed;
+    for (auto& [k, t] : a.state_dict())
+      typed.emplace_back(k, k == "lin.weight" ? t.to(DType::Int32) : t);
+    const std::string typed_msg = error_of([&] { b.load_state_dict(typed); });
+    CHECK(typed_msg.find("dtype mismatches (1):\n    lin.weight (checkpoint int32, module float32)") !=
+          std::string::npos);
+    CHECK(same_values(b.w, before));
+
     // Non-strict: missing and unexpected keys are reported; a shape mismatch still throws.
     CHECK_THROWS_AS(b.load_state_dict(sd, /*strict=*/false), Error);
     sd.erase(sd.begin() + 3);  // seq.0.weight (lin.bias was never added)

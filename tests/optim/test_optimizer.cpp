@@ -224,3 +224,24 @@ TEST_CASE("bad state dicts throw qnn::Error and leave the optimizer unchanged") 
   CHECK(opt.lr(0) == 0.2);
   CHECK(opt.options().momentum == 0.5);
 }
+
+TEST_CASE("a state whose stepped parameter lost its buffer is refused (it would resume from a fresh one)") {
+  Tensor w = param({2, 3}), b = param({3});
+  SGD opt({w, b}, {.lr = 0.1, .momentum = 0.9});
+  give_grads({w, b}, 0.5f);
+  opt.step();
+  StateDict s = opt.state_dict();
+  REQUIRE(s.tensors.size() == 2);
+  s.tensors.pop_back();  // state.0.1.momentum_buffer
+  Tensor w2 = param({2, 3}), b2 = param({3});
+  SGD other({w2, b2}, {.lr = 0.1, .momentum = 0.9});
+  CHECK_THROWS_WITH_AS(other.load_state_dict(s), doctest::Contains("momentum_buffer is missing"), Error);
+  CHECK(other.step_count(0, 0) == 0);  // nothing changed
+  // Without momentum SGD keeps no buffer: a state with steps and none is whole.
+  SGD plain({w, b}, {.lr = 0.1});
+  give_grads({w, b}, 0.5f);
+  plain.step();
+  SGD plain2({w2, b2}, {.lr = 0.1});
+  CHECK_NOTHROW(plain2.load_state_dict(plain.state_dict()));
+  CHECK(plain2.step_count(0, 0) == 1);
+}
