@@ -1,13 +1,17 @@
 #include "datasets/image_folder.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "core/error.h"
+#include "datasets/pixel_limit.h"
 
 // stb_image is a single-header library: this is the one translation unit that compiles its code.
 // Only the two decoders ImageFolder admits; its own warnings are not ours to fix.
@@ -59,12 +63,25 @@ std::vector<std::string> image_files(const fs::path& dir) {
 }  // namespace
 
 Tensor decode_image(const std::string& path) {
+  const char* op = "decode_image";
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  QNN_CHECK(
+      file, op,
+      path << ": cannot decode (cannot open: " << std::strerror(errno) << "; expected a readable JPEG or PNG file)");
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(file, &std::fclose);
+  auto reason = [] { return stbi_failure_reason() ? stbi_failure_reason() : "unknown reason"; };
+  // The header first (PNG: IHDR; JPEG: the markers up to SOF): the size is checked before a pixel
+  // is decoded or a buffer allocated for them. stbi_info_from_file puts the file position back.
   int w = 0, h = 0, channels_in_file = 0;
+  QNN_CHECK(stbi_info_from_file(file, &w, &h, &channels_in_file), op,
+            path << ": cannot decode (" << reason() << "; expected a readable JPEG or PNG file)");
+  QNN_CHECK(within_pixel_limit(h, w), op,
+            path << ": " << w << "x" << h << " (width x height) is " << pixel_count_text(h, w)
+                 << " pixels, more than the limit of " << max_image_pixels()
+                 << " (set_max_image_pixels; expected an image of at most that many pixels)");
   // Asking for 3 channels makes stb_image replicate gray and drop alpha.
-  stbi_uc* pixels = stbi_load(path.c_str(), &w, &h, &channels_in_file, 3);
-  QNN_CHECK(pixels, "decode_image",
-            path << ": cannot decode (" << (stbi_failure_reason() ? stbi_failure_reason() : "unknown reason")
-                 << "; expected a readable JPEG or PNG file)");
+  stbi_uc* pixels = stbi_load_from_file(file, &w, &h, &channels_in_file, 3);
+  QNN_CHECK(pixels, op, path << ": cannot decode (" << reason() << "; expected a readable JPEG or PNG file)");
   Tensor hwc = Tensor::empty({h, w, 3}, DType::UInt8);
   std::memcpy(hwc.data<uint8_t>(), pixels, static_cast<size_t>(h) * static_cast<size_t>(w) * 3);
   stbi_image_free(pixels);
@@ -160,7 +177,12 @@ int64_t ImageFolder::label(int64_t i) const {
 
 Example ImageFolder::get(int64_t i, Generator& gen) const {
   const Tensor raw = raw_image(i);
-  Tensor image = transform_ ? (*transform_)(raw, gen) : ToTensor()(raw, gen);
+  Tensor image;
+  try {
+    image = transform_ ? (*transform_)(raw, gen) : ToTensor()(raw, gen);
+  } catch (const Error& e) {  // a transform does not know the file: name it
+    throw Error(path(i) + ": " + e.what());
+  }
   return {std::move(image), label(i)};
 }
 
