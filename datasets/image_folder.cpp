@@ -1,5 +1,7 @@
 #include "datasets/image_folder.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -8,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "core/error.h"
@@ -42,16 +45,44 @@ bool is_image_file(const fs::path& p) {
 }
 
 // The image files under `dir`, at any depth, sorted as torchvision's sorted(os.walk(dir)) then
-// sorted(files): by containing folder, then by name.
+// sorted(files): by containing folder, then by name. Links to folders are followed, but each
+// folder (by device and inode) is listed once: a link back to the folder itself or to one above it
+// (a loop, which os.walk(followlinks=True) and a plain recursive walk follow until the path is too
+// long) adds nothing, and neither does a second link to a folder already listed. Folders are
+// walked depth first in name order, so which path lists a folder reached twice does not depend on
+// the order the file system returns entries in.
 std::vector<std::string> image_files(const fs::path& dir) {
   std::vector<std::pair<std::string, std::string>> found;  // (folder, file name)
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (is_image_file(it->path()) && it->is_regular_file(ec))
-      found.emplace_back(it->path().parent_path().string(), it->path().filename().string());
+  std::set<std::pair<dev_t, ino_t>> listed;
+  auto first_visit = [&listed](const fs::path& folder) {
+    struct stat st {};
+    return ::stat(folder.c_str(), &st) == 0 && listed.emplace(st.st_dev, st.st_ino).second;
+  };
+  std::vector<fs::path> pending;  // a stack: the next folder to list is at the back
+  if (first_visit(dir))
+    pending.push_back(dir);
+  while (!pending.empty()) {
+    const fs::path folder = pending.back();
+    pending.pop_back();
+    // directory_entry keeps the type readdir reported: no stat per file, except for links.
+    std::vector<fs::directory_entry> entries;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(folder, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+      entries.push_back(*it);
+    QNN_CHECK(!ec, "ImageFolder", folder.string() << ": cannot list (" << ec.message() << ")");
+    std::sort(entries.begin(), entries.end());
+    std::vector<fs::path> sub;
+    for (const fs::directory_entry& entry : entries) {
+      std::error_code e;  // an entry that cannot be examined (a dangling link) is neither
+      if (entry.is_directory(e)) {
+        if (first_visit(entry.path()))
+          sub.push_back(entry.path());
+      } else if (is_image_file(entry.path()) && entry.is_regular_file(e)) {
+        found.emplace_back(folder.string(), entry.path().filename().string());
+      }
+    }
+    pending.insert(pending.end(), sub.rbegin(), sub.rend());  // the first name is listed next
   }
-  QNN_CHECK(!ec, "ImageFolder", dir.string() << ": cannot list (" << ec.message() << ")");
   std::sort(found.begin(), found.end());
   std::vector<std::string> paths;
   paths.reserve(found.size());

@@ -7,8 +7,10 @@
 // position of the folder's name in that list, so that a folder holding some of the classes still
 // gets the standard indices. Files are .jpg/.jpeg/.png (any case), found recursively (following
 // symbolic links, as os.walk(followlinks=True)) and sorted by folder then name, as torchvision
-// does. Images are decoded when asked for (get), by stb_image, to RGB: a grayscale image is
-// copied into the three channels and an alpha channel dropped, as PIL's convert("RGB").
+// does; unlike os.walk, each folder is listed once, so a link that loops back (class/x -> class)
+// adds nothing instead of repeating the images until the path is too long. Images are decoded
+// when asked for (get), by stb_image, to RGB: a grayscale image is copied into the three channels
+// and an alpha channel dropped, as PIL's convert("RGB").
 //
 // Pixel budget (datasets/pixel_limit.h): an image whose header announces more than
 // max_image_pixels() pixels (Pillow's 178,956,970 by default; set_max_image_pixels to change) is

@@ -2,7 +2,7 @@
 // exactly): class numbering with and without a fixed class list, file order and extensions,
 // gray -> RGB, transforms, the class-list reader, and errors that name the path. Then the pixel
 // budget (images whose header announces too many pixels are refused before decoding, and so are
-// resizes that would make too many).
+// resizes that would make too many) and folders with symbolic-link loops.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -282,5 +282,22 @@ TEST_SUITE("image_folder") {
                                                          "than the limit of 178956970")
                                                .c_str()),
                          Error);
+  }
+
+  TEST_CASE("a symbolic link loop inside a class folder adds nothing; links to other folders are followed") {
+    TempDir tmp("image_folder", "loops");
+    write_png(tmp.path / "c" / "a.png", 2, 2, 3, 1);
+    write_png(tmp.path / "elsewhere" / "b.png", 2, 2, 3, 2);
+    fs::create_directory_symlink(tmp.path / "c", tmp.path / "c" / "self");  // c/self -> c
+    fs::create_directories(tmp.path / "c" / "sub");
+    fs::create_directory_symlink("../..", tmp.path / "c" / "sub" / "up");  // c/sub/up -> the root, which holds c
+    fs::create_directory_symlink(tmp.path / "elsewhere", tmp.path / "c" / "more");  // a plain link: followed
+    const fs::path root = tmp.path / "root";
+    fs::create_directories(root);
+    fs::create_directory_symlink(tmp.path / "c", root / "c");  // a class folder that is a link: followed
+    const ImageFolder ds(root.string());
+    REQUIRE(ds.size() == 2);
+    CHECK(fs::path(ds.path(0)).lexically_relative(root).generic_string() == "c/a.png");
+    CHECK(fs::path(ds.path(1)).lexically_relative(root).generic_string() == "c/more/b.png");
   }
 }
