@@ -1,13 +1,20 @@
 #include "datasets/image_folder.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <set>
 #include <sstream>
 
 #include "core/error.h"
+#include "datasets/pixel_limit.h"
 
 // stb_image is a single-header library: this is the one translation unit that compiles its code.
 // Only the two decoders ImageFolder admits; its own warnings are not ours to fix.
@@ -38,16 +45,44 @@ bool is_image_file(const fs::path& p) {
 }
 
 // The image files under `dir`, at any depth, sorted as torchvision's sorted(os.walk(dir)) then
-// sorted(files): by containing folder, then by name.
+// sorted(files): by containing folder, then by name. Links to folders are followed, but each
+// folder (by device and inode) is listed once: a link back to the folder itself or to one above it
+// (a loop, which os.walk(followlinks=True) and a plain recursive walk follow until the path is too
+// long) adds nothing, and neither does a second link to a folder already listed. Folders are
+// walked depth first in name order, so which path lists a folder reached twice does not depend on
+// the order the file system returns entries in.
 std::vector<std::string> image_files(const fs::path& dir) {
   std::vector<std::pair<std::string, std::string>> found;  // (folder, file name)
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (is_image_file(it->path()) && it->is_regular_file(ec))
-      found.emplace_back(it->path().parent_path().string(), it->path().filename().string());
+  std::set<std::pair<dev_t, ino_t>> listed;
+  auto first_visit = [&listed](const fs::path& folder) {
+    struct stat st {};
+    return ::stat(folder.c_str(), &st) == 0 && listed.emplace(st.st_dev, st.st_ino).second;
+  };
+  std::vector<fs::path> pending;  // a stack: the next folder to list is at the back
+  if (first_visit(dir))
+    pending.push_back(dir);
+  while (!pending.empty()) {
+    const fs::path folder = pending.back();
+    pending.pop_back();
+    // directory_entry keeps the type readdir reported: no stat per file, except for links.
+    std::vector<fs::directory_entry> entries;
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(folder, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
+      entries.push_back(*it);
+    QNN_CHECK(!ec, "ImageFolder", folder.string() << ": cannot list (" << ec.message() << ")");
+    std::sort(entries.begin(), entries.end());
+    std::vector<fs::path> sub;
+    for (const fs::directory_entry& entry : entries) {
+      std::error_code e;  // an entry that cannot be examined (a dangling link) is neither
+      if (entry.is_directory(e)) {
+        if (first_visit(entry.path()))
+          sub.push_back(entry.path());
+      } else if (is_image_file(entry.path()) && entry.is_regular_file(e)) {
+        found.emplace_back(folder.string(), entry.path().filename().string());
+      }
+    }
+    pending.insert(pending.end(), sub.rbegin(), sub.rend());  // the first name is listed next
   }
-  QNN_CHECK(!ec, "ImageFolder", dir.string() << ": cannot list (" << ec.message() << ")");
   std::sort(found.begin(), found.end());
   std::vector<std::string> paths;
   paths.reserve(found.size());
@@ -59,12 +94,25 @@ std::vector<std::string> image_files(const fs::path& dir) {
 }  // namespace
 
 Tensor decode_image(const std::string& path) {
+  const char* op = "decode_image";
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  QNN_CHECK(
+      file, op,
+      path << ": cannot decode (cannot open: " << std::strerror(errno) << "; expected a readable JPEG or PNG file)");
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(file, &std::fclose);
+  auto reason = [] { return stbi_failure_reason() ? stbi_failure_reason() : "unknown reason"; };
+  // The header first (PNG: IHDR; JPEG: the markers up to SOF): the size is checked before a pixel
+  // is decoded or a buffer allocated for them. stbi_info_from_file puts the file position back.
   int w = 0, h = 0, channels_in_file = 0;
+  QNN_CHECK(stbi_info_from_file(file, &w, &h, &channels_in_file), op,
+            path << ": cannot decode (" << reason() << "; expected a readable JPEG or PNG file)");
+  QNN_CHECK(within_pixel_limit(h, w), op,
+            path << ": " << w << "x" << h << " (width x height) is " << pixel_count_text(h, w)
+                 << " pixels, more than the limit of " << max_image_pixels()
+                 << " (set_max_image_pixels; expected an image of at most that many pixels)");
   // Asking for 3 channels makes stb_image replicate gray and drop alpha.
-  stbi_uc* pixels = stbi_load(path.c_str(), &w, &h, &channels_in_file, 3);
-  QNN_CHECK(pixels, "decode_image",
-            path << ": cannot decode (" << (stbi_failure_reason() ? stbi_failure_reason() : "unknown reason")
-                 << "; expected a readable JPEG or PNG file)");
+  stbi_uc* pixels = stbi_load_from_file(file, &w, &h, &channels_in_file, 3);
+  QNN_CHECK(pixels, op, path << ": cannot decode (" << reason() << "; expected a readable JPEG or PNG file)");
   Tensor hwc = Tensor::empty({h, w, 3}, DType::UInt8);
   std::memcpy(hwc.data<uint8_t>(), pixels, static_cast<size_t>(h) * static_cast<size_t>(w) * 3);
   stbi_image_free(pixels);
@@ -160,7 +208,12 @@ int64_t ImageFolder::label(int64_t i) const {
 
 Example ImageFolder::get(int64_t i, Generator& gen) const {
   const Tensor raw = raw_image(i);
-  Tensor image = transform_ ? (*transform_)(raw, gen) : ToTensor()(raw, gen);
+  Tensor image;
+  try {
+    image = transform_ ? (*transform_)(raw, gen) : ToTensor()(raw, gen);
+  } catch (const Error& e) {  // a transform does not know the file: name it
+    throw Error(path(i) + ": " + e.what());
+  }
   return {std::move(image), label(i)};
 }
 

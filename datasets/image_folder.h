@@ -7,8 +7,14 @@
 // position of the folder's name in that list, so that a folder holding some of the classes still
 // gets the standard indices. Files are .jpg/.jpeg/.png (any case), found recursively (following
 // symbolic links, as os.walk(followlinks=True)) and sorted by folder then name, as torchvision
-// does. Images are decoded when asked for (get), by stb_image, to RGB: a grayscale image is
-// copied into the three channels and an alpha channel dropped, as PIL's convert("RGB").
+// does; unlike os.walk, each folder is listed once, so a link that loops back (class/x -> class)
+// adds nothing instead of repeating the images until the path is too long. Images are decoded
+// when asked for (get), by stb_image, to RGB: a grayscale image is copied into the three channels
+// and an alpha channel dropped, as PIL's convert("RGB").
+//
+// Pixel budget (datasets/pixel_limit.h): an image whose header announces more than
+// max_image_pixels() pixels (Pillow's 178,956,970 by default; set_max_image_pixels to change) is
+// refused before it is decoded, and so is a resize that would make more.
 //
 // Decoding differs from PIL's (libjpeg) by a few levels out of 255 at some pixels: stb_image's
 // IDCT, chroma upsampling and YCbCr->RGB rounding are its own. The effect on the eval pipeline is
@@ -17,13 +23,15 @@
 #include <vector>
 
 #include "datasets/dataset.h"
+#include "datasets/pixel_limit.h"
 #include "datasets/transforms.h"
 
 namespace qnn::data {
 
 // The file decoded to uint8 [3, H, W] RGB. The tensor views the decoder's interleaved [H, W, 3]
 // buffer as channels-first (strides {1, 3W, 3}): no copy; the transforms read any strides.
-// A missing or undecodable file throws qnn::Error naming the path.
+// A missing or undecodable file, or one whose header announces more than max_image_pixels()
+// pixels (checked before decoding), throws qnn::Error naming the path (and the sizes).
 Tensor decode_image(const std::string& path);
 
 // A class list file, one class name per line, in either of the two forms shared/data/imagenet
@@ -44,6 +52,8 @@ class ImageFolder : public Dataset {
 
   int64_t size() const override { return static_cast<int64_t>(paths_.size()); }
   using Dataset::get;
+  // Decoded, then transformed; an error of the transform (e.g. a resize beyond the pixel limit)
+  // is rethrown with the file's path in front.
   Example get(int64_t i, Generator& gen) const override;
 
   const std::string& root() const { return root_; }

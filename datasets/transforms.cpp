@@ -4,8 +4,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "core/error.h"
+#include "datasets/pixel_limit.h"
 
 namespace qnn::data {
 
@@ -251,6 +253,9 @@ void horizontal_pass(const Geometry& g, const uint8_t* src, int64_t row0, int64_
 std::pair<int64_t, int64_t> shorter_side_size(int64_t H, int64_t W, int64_t size) {
   QNN_CHECK(H > 0 && W > 0 && size > 0, "Resize",
             "got a " << H << "x" << W << " image and size " << size << " (expected positive sizes)");
+  QNN_CHECK(size <= std::numeric_limits<int64_t>::max() / std::max(H, W), "Resize",
+            "got a " << H << "x" << W << " image and size " << size << " (expected size * " << std::max(H, W)
+                     << " to fit in 64 bits)");
   // Python's int(size * long / short): the product exact, one correctly rounded division, then
   // truncation; doubles do the same for any image size that fits in memory.
   const auto longer = [&](int64_t lng, int64_t shrt) {
@@ -261,11 +266,22 @@ std::pair<int64_t, int64_t> shorter_side_size(int64_t H, int64_t W, int64_t size
   return {size, longer(W, H)};
 }
 
+namespace {
+// Refuses an output beyond the image pixel limit before anything is allocated.
+void check_resize_pixels(const char* op, int64_t H, int64_t W, int64_t out_h, int64_t out_w) {
+  QNN_CHECK(within_pixel_limit(out_h, out_w), op,
+            "a " << H << "x" << W << " (height x width) image would become " << out_h << "x" << out_w << ", "
+                 << pixel_count_text(out_h, out_w) << " pixels, more than the limit of " << max_image_pixels()
+                 << " (set_max_image_pixels; expected an output of at most that many pixels)");
+}
+}  // namespace
+
 Tensor resize_bilinear(const Tensor& image, int64_t out_h, int64_t out_w) {
   const Geometry g = geometry(image, DType::UInt8, "resize_bilinear");
   QNN_CHECK(
       out_h > 0 && out_w > 0 && g.H > 0 && g.W > 0, "resize_bilinear",
       "got a " << g.H << "x" << g.W << " image resized to " << out_h << "x" << out_w << " (expected positive sizes)");
+  check_resize_pixels("resize_bilinear", g.H, g.W, out_h, out_w);
   const uint8_t* src = image.data<uint8_t>();
   Tensor out = Tensor::empty({g.C, out_h, out_w}, DType::UInt8);
   uint8_t* dst = out.data<uint8_t>();
@@ -289,6 +305,13 @@ Tensor resize_bilinear(const Tensor& image, int64_t out_h, int64_t out_w) {
     const Taps th = bilinear_taps(g.W, out_w);
     uint8_t* hdst = dst;
     if (vertical) {
+      // The rows pass 1 makes (input rows x output width): within the limit for any resize that
+      // keeps the aspect ratio, but not for every pair of sizes.
+      QNN_CHECK(within_pixel_limit(rows, out_w), "resize_bilinear",
+                "a " << g.H << "x" << g.W << " (height x width) image resized to " << out_h << "x" << out_w << " needs "
+                     << rows << "x" << out_w << " intermediate rows, " << pixel_count_text(rows, out_w)
+                     << " pixels, more than the limit of " << max_image_pixels()
+                     << " (set_max_image_pixels; expected at most that many)");
       mid.resize(g.C * rows * out_w);
       hdst = mid.data();
     }
@@ -362,6 +385,7 @@ Resize::Resize(int64_t size) : size_(size) { QNN_CHECK(size > 0, "Resize", "got 
 Tensor Resize::operator()(const Tensor& image, Generator&) const {
   const Geometry g = geometry(image, DType::UInt8, "Resize");
   const auto [h, w] = shorter_side_size(g.H, g.W, size_);
+  check_resize_pixels(describe().c_str(), g.H, g.W, h, w);
   return resize_bilinear(image, h, w);
 }
 

@@ -108,14 +108,17 @@ Tensor hflip(const Tensor& image);
 std::pair<int64_t, int64_t> shorter_side_size(int64_t H, int64_t W, int64_t size);
 
 // Bilinear resampling of a uint8 [C, H, W] image to [C, out_h, out_w], as Pillow's
-// Image.resize(..., BILINEAR); the result is contiguous.
+// Image.resize(..., BILINEAR); the result is contiguous. An output of more than
+// max_image_pixels() pixels (datasets/pixel_limit.h) is refused before it is allocated.
 Tensor resize_bilinear(const Tensor& image, int64_t out_h, int64_t out_w);
 
 // The height x width window at (top, left) of a uint8 or float32 [C, H, W] image, zero where it
 // falls outside the image (as PIL's crop). A copy, contiguous.
 Tensor crop(const Tensor& image, int64_t top, int64_t left, int64_t height, int64_t width);
 
-// Resize(size): the shorter side to `size` (shorter_side_size), bilinear. uint8 in and out.
+// Resize(size): the shorter side to `size` (shorter_side_size), bilinear. uint8 in and out. The
+// output is bounded by the image pixel limit: a 1 x 60000 strip with size 256 would become
+// 256 x 15,360,000 (11.8 GB), and is refused with both sizes in the message.
 class Resize : public Transform {
  public:
   explicit Resize(int64_t size);

@@ -1,8 +1,11 @@
 // ImageFolder on small folders written here (PNGs by stb_image_write, so the pixels are known
 // exactly): class numbering with and without a fixed class list, file order and extensions,
-// gray -> RGB, transforms, the class-list reader, and errors that name the path.
+// gray -> RGB, transforms, the class-list reader, and errors that name the path. Then the pixel
+// budget (images whose header announces too many pixels are refused before decoding, and so are
+// resizes that would make too many) and folders with symbolic-link loops.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -36,6 +39,59 @@ std::vector<uint8_t> write_png(const fs::path& file, int width, int height, int 
   REQUIRE(stbi_write_png(file.string().c_str(), width, height, channels, px.data(), width * channels));
   return px;
 }
+
+// CRC-32 of PNG chunks (ISO 3309 / ITU-T V.42, the reflected polynomial 0xEDB88320), bit by bit.
+uint32_t crc32(const std::string& bytes) {
+  uint32_t c = 0xFFFFFFFFu;
+  for (unsigned char b : bytes) {
+    c ^= b;
+    for (int k = 0; k < 8; ++k)
+      c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+  }
+  return c ^ 0xFFFFFFFFu;
+}
+
+std::string big_endian(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+// A PNG of signature, IHDR (8-bit gray, width x height) and IEND only: what a decoder reads to
+// learn the size, 45 bytes that announce width * height pixels. (Gray: stb_image itself refuses a
+// PNG whose raw data would pass 1 GiB, which an 8-bit RGB 20000 x 20000 would; a gray one it
+// decodes, into 1.2 GB of RGB.)
+std::string png_header_only(uint32_t width, uint32_t height) {
+  auto chunk = [](const std::string& type, const std::string& data) {
+    return big_endian(static_cast<uint32_t>(data.size())) + type + data + big_endian(crc32(type + data));
+  };
+  const std::string ihdr = big_endian(width) + big_endian(height) + std::string("\x08\x00\x00\x00\x00", 5);
+  return std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IEND", "");
+}
+
+// A small valid baseline JPEG (stb_image_write) whose SOF0 segment is then patched to say
+// width x height: FF C0, length (2 bytes), precision (1), height (2), width (2).
+std::string jpeg_claiming(uint16_t width, uint16_t height) {
+  std::vector<uint8_t> px(16 * 16 * 3, 128);
+  std::string out;
+  REQUIRE(stbi_write_jpg_to_func(
+      [](void* context, void* data, int size) {
+        static_cast<std::string*>(context)->append(static_cast<char*>(data), size);
+      },
+      &out, 16, 16, 3, px.data(), 90));
+  const size_t sof = out.find("\xFF\xC0");
+  REQUIRE(sof != std::string::npos);
+  out[sof + 5] = static_cast<char>(height >> 8);
+  out[sof + 6] = static_cast<char>(height & 0xFF);
+  out[sof + 7] = static_cast<char>(width >> 8);
+  out[sof + 8] = static_cast<char>(width & 0xFF);
+  return out;
+}
+
+// Sets the pixel limit for one test case and puts the previous one back.
+struct PixelLimit {
+  int64_t saved = max_image_pixels();
+  explicit PixelLimit(int64_t n) { set_max_image_pixels(n); }
+  ~PixelLimit() { set_max_image_pixels(saved); }
+};
 
 }  // namespace
 
@@ -166,5 +222,82 @@ TEST_SUITE("image_folder") {
       runs.push_back(all);
     }
     CHECK(runs[0] == runs[1]);
+  }
+
+  TEST_CASE("pixel budget: Pillow's limit by default; a header that announces more is refused before decoding") {
+    CHECK(max_image_pixels() == 178956970);  // Pillow: 2 * MAX_IMAGE_PIXELS = 2 * 89,478,485
+    CHECK(kDefaultMaxImagePixels == 178956970);
+    TempDir tmp("image_folder", "budget");
+    // A 45-byte PNG that says 20000 x 20000 (1.2 GB of RGB once decoded).
+    const std::string png = png_header_only(20000, 20000);
+    CHECK(png.size() == 45u);
+    write_file(tmp.path / "c" / "big.png", png);
+    // A JPEG whose SOF0 says 20000 x 20000: stb_image would allocate and decode it all.
+    write_file(tmp.path / "c" / "big.jpg", jpeg_claiming(20000, 20000));
+    const ImageFolder ds(tmp.path.string());
+    REQUIRE(ds.size() == 2);  // big.jpg, big.png: listing reads no pixels
+    for (int64_t i = 0; i < 2; ++i) {
+      CAPTURE(ds.path(i));
+      CHECK_THROWS_WITH_AS(ds.get(i),
+                           doctest::Contains((ds.path(i) + ": 20000x20000 (width x height) is 400000000 pixels, "
+                                                           "more than the limit of 178956970")
+                                                 .c_str()),
+                           Error);
+    }
+    // The same files, un-patched, decode: the size in the header is all that was wrong.
+    write_file(tmp.path / "c" / "big.jpg", jpeg_claiming(16, 16));
+    CHECK(decode_image((tmp.path / "c" / "big.jpg").string()).shape() == Shape{3, 16, 16});
+  }
+
+  TEST_CASE("pixel budget: settable; at the limit an image decodes, one pixel over it does not") {
+    TempDir tmp("image_folder", "budget_set");
+    write_png(tmp.path / "c" / "a.png", 4, 3, 3, 1);   // 12 pixels
+    write_png(tmp.path / "c" / "b.png", 13, 1, 3, 2);  // 13 pixels
+    const ImageFolder ds(tmp.path.string());
+    {
+      PixelLimit limit(12);
+      CHECK(max_image_pixels() == 12);
+      CHECK(ds.raw_image(0).shape() == Shape{3, 3, 4});
+      CHECK_THROWS_WITH_AS(ds.raw_image(1),
+                           doctest::Contains((ds.path(1) + ": 13x1 (width x height) is 13 pixels, more than the limit "
+                                                           "of 12 (set_max_image_pixels")
+                                                 .c_str()),
+                           Error);
+    }
+    CHECK(max_image_pixels() == kDefaultMaxImagePixels);
+    CHECK(ds.raw_image(1).shape() == Shape{3, 1, 13});
+    CHECK_THROWS_WITH_AS(set_max_image_pixels(0), doctest::Contains("got 0 (expected at least 1 pixel)"), Error);
+    CHECK(max_image_pixels() == kDefaultMaxImagePixels);
+  }
+
+  TEST_CASE("pixel budget: a 60000x1 PNG decodes, but Resize(256) would make 15360000x256: refused, naming the file") {
+    TempDir tmp("image_folder", "budget_resize");
+    write_png(tmp.path / "c" / "strip.png", 60000, 1, 3, 1);
+    CHECK(fs::file_size(tmp.path / "c" / "strip.png") < 2000u);
+    const ImageFolder ds(tmp.path.string(), imagenet_eval_transform());
+    CHECK(ds.raw_image(0).shape() == Shape{3, 1, 60000});  // 60000 pixels: within the budget
+    CHECK_THROWS_WITH_AS(ds.get(0),
+                         doctest::Contains((ds.path(0) + ": Resize(size=256, bilinear): a 1x60000 (height x width) "
+                                                         "image would become 256x15360000, 3932160000 pixels, more "
+                                                         "than the limit of 178956970")
+                                               .c_str()),
+                         Error);
+  }
+
+  TEST_CASE("a symbolic link loop inside a class folder adds nothing; links to other folders are followed") {
+    TempDir tmp("image_folder", "loops");
+    write_png(tmp.path / "c" / "a.png", 2, 2, 3, 1);
+    write_png(tmp.path / "elsewhere" / "b.png", 2, 2, 3, 2);
+    fs::create_directory_symlink(tmp.path / "c", tmp.path / "c" / "self");  // c/self -> c
+    fs::create_directories(tmp.path / "c" / "sub");
+    fs::create_directory_symlink("../..", tmp.path / "c" / "sub" / "up");  // c/sub/up -> the root, which holds c
+    fs::create_directory_symlink(tmp.path / "elsewhere", tmp.path / "c" / "more");  // a plain link: followed
+    const fs::path root = tmp.path / "root";
+    fs::create_directories(root);
+    fs::create_directory_symlink(tmp.path / "c", root / "c");  // a class folder that is a link: followed
+    const ImageFolder ds(root.string());
+    REQUIRE(ds.size() == 2);
+    CHECK(fs::path(ds.path(0)).lexically_relative(root).generic_string() == "c/a.png");
+    CHECK(fs::path(ds.path(1)).lexically_relative(root).generic_string() == "c/more/b.png");
   }
 }

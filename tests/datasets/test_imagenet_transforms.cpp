@@ -80,6 +80,31 @@ TEST_SUITE("imagenet_transforms") {
     CHECK(y.to_vector<uint8_t>() == std::vector<uint8_t>(3 * 4 * 6, 7));  // a constant stays constant
   }
 
+  TEST_CASE("resizes are bounded by the image pixel limit: Resize(256) of a 1x60000 strip is refused, not allocated") {
+    Generator gen(0);
+    const Tensor strip = from_vector<uint8_t>(std::vector<uint8_t>(3 * 60000, 9), {3, 1, 60000});
+    // 256 x 15,360,000 x 3 bytes = 11.8 GB.
+    CHECK_THROWS_WITH_AS(Resize(256)(strip, gen),
+                         doctest::Contains("Resize(size=256, bilinear): a 1x60000 (height x width) image would become "
+                                           "256x15360000, 3932160000 pixels, more than the limit of 178956970"),
+                         Error);
+    CHECK_THROWS_WITH_AS(resize_bilinear(strip, 256, 15360000),
+                         doctest::Contains("resize_bilinear: a 1x60000 (height x width) image would become "
+                                           "256x15360000, 3932160000 pixels, more than the limit of 178956970"),
+                         Error);
+    // Sizes whose product does not even fit in 64 bits.
+    CHECK_THROWS_WITH_AS(resize_bilinear(strip, int64_t{1} << 40, int64_t{1} << 40),
+                         doctest::Contains("pixels, more than"), Error);
+    // Within the limit: fine.
+    CHECK(Resize(2)(strip, gen).shape() == Shape{3, 2, 120000});
+    const int64_t saved = max_image_pixels();
+    set_max_image_pixels(239999);
+    CHECK_THROWS_AS(Resize(2)(strip, gen), Error);
+    set_max_image_pixels(240000);
+    CHECK_NOTHROW(Resize(2)(strip, gen));
+    set_max_image_pixels(saved);
+  }
+
   TEST_CASE("CenterCrop: Python's round half to even, zero padding when the image is smaller") {
     Generator gen(0);
     for (const auto& c : golden().at("center_crop")) {

@@ -4,6 +4,7 @@
 // matrix against a real convolution.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -15,9 +16,17 @@
 #include "nn/conv2d.h"
 #include "quant/ptq/gpfq_layer.h"
 #include "quant/ptq/layer_data.h"
+#include "tests/quant/gpfq_reference.h"
 
 using namespace qnn;
 using namespace qnn::quant;
+using qnn::testing::check_gpfq_path;
+using qnn::testing::Matrix;
+using qnn::testing::midtread_levels;
+using qnn::testing::PathCheck;
+using qnn::testing::Rule;
+using qnn::testing::thresholded_levels;
+using qnn::testing::to_matrix;
 
 namespace {
 
@@ -137,15 +146,17 @@ TEST_CASE("GPFQ per-channel alphabets and hard/soft thresholding against the nai
   std::vector<Alphabet> per_neuron;
   for (int j = 0; j < 4; ++j)
     per_neuron.push_back(Alphabet::midtread(2, 0.1f + 0.05f * j));
-  const GpfqLayerResult r = gpfq_layer(L.W, L.X, L.Xt, per_neuron, {0.0f, GpfqForm::direct});
-  const std::vector<float> Q = r.Q.to_vector<float>(), W = L.W.to_vector<float>();
+  const std::vector<float> W = L.W.to_vector<float>();
   int checks = 0;
   double unused = 0;
-  for (int64_t j = 0; j < 4; ++j) {
-    const std::vector<float> w(W.begin() + j * 30, W.begin() + (j + 1) * 30);
-    const std::vector<float> q = naive_gpfq_neuron(w, L.X, L.Xt, per_neuron[j], unused, checks);
-    for (int64_t t = 0; t < 30; ++t)
-      CHECK(Q[j * 30 + t] == q[t]);
+  for (GpfqForm form : {GpfqForm::direct, GpfqForm::gram}) {  // each neuron on its own alphabet in both forms
+    const std::vector<float> Q = gpfq_layer(L.W, L.X, L.Xt, per_neuron, {0.0f, form}).Q.to_vector<float>();
+    for (int64_t j = 0; j < 4; ++j) {
+      const std::vector<float> w(W.begin() + j * 30, W.begin() + (j + 1) * 30);
+      const std::vector<float> q = naive_gpfq_neuron(w, L.X, L.Xt, per_neuron[j], unused, checks);
+      for (int64_t t = 0; t < 30; ++t)
+        CHECK(Q[j * 30 + t] == q[t]);
+    }
   }
   // Hard thresholding, P2 (28): plain GPFQ over the thresholded alphabet, with |alpha| <= lambda -> 0.
   const Alphabet hard = Alphabet::thresholded(2, 0.1f, 0.15f);
@@ -169,6 +180,62 @@ TEST_CASE("GPFQ per-channel alphabets and hard/soft thresholding against the nai
   const int z1 = zeros(gpfq_layer(L.W, L.X, L.Xt, {A}, {0.1f}).Q);
   CHECK(z1 > z0);
   CHECK(zeros(gpfq_layer(L.W, L.X, L.Xt, {A}, {1e6f}).Q) == 4 * 30);
+}
+
+TEST_CASE("soft thresholding P2 (27) is the argmin of P2 (26) over the midtread alphabet, level by level") {
+  // Divided by ||Xt_t||^2, P2 (26) is min_p 1/2 p^2 - alpha p + lambda |p| (+ a constant): every
+  // level tried, against Q(s_lambda(alpha)), on random alpha, lambda, delta and K.
+  Generator gen(26);
+  int compared = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    const int K = 1 + static_cast<int>(gen.integer(0, 8));
+    const float delta = 0.01f + gen.uniform();
+    const float lambda = 2.0f * delta * gen.uniform();
+    const float alpha = 1.5f * static_cast<float>(K) * delta * gen.normal();
+    const Alphabet A = Alphabet::midtread(K, delta);
+    std::vector<double> cost;
+    for (float p : A.levels())
+      cost.push_back(0.5 * p * p - static_cast<double>(alpha) * p + static_cast<double>(lambda) * std::fabs(p));
+    std::vector<double> sorted = cost;
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted[1] - sorted[0] < 1e-5 * delta * delta)
+      continue;  // a tie up to float rounding: either level is the argmin
+    const size_t best = static_cast<size_t>(std::min_element(cost.begin(), cost.end()) - cost.begin());
+    CAPTURE(alpha);
+    CAPTURE(lambda);
+    CAPTURE(delta);
+    CHECK(A.nearest(soft_threshold(alpha, lambda)) == A.levels()[best]);
+    ++compared;
+  }
+  CHECK(compared > 19000);
+  // soft_threshold itself: s_lambda(z) = sign(z) max{|z| - lambda, 0}.
+  CHECK(soft_threshold(0.7f, 0.25f) == 0.45f);
+  CHECK(soft_threshold(-0.7f, 0.25f) == -0.45f);
+  CHECK(soft_threshold(0.2f, 0.25f) == 0.0f);
+  CHECK(soft_threshold(-0.25f, 0.25f) == 0.0f);
+}
+
+TEST_CASE("sparse GPFQ on a layer: soft thresholding makes the argmin of P2 (26) at every step, hard P2 (28)") {
+  const Layer L = random_layer(6, 40, 30, 27);
+  const float delta = 0.08f, lambda = 0.06f;
+  const Matrix W = to_matrix(L.W), X = to_matrix(L.X), Xt = to_matrix(L.Xt);
+  for (GpfqForm form : {GpfqForm::direct, GpfqForm::gram}) {
+    CAPTURE(form == GpfqForm::gram);
+    const GpfqLayerResult soft = gpfq_layer(L.W, L.X, L.Xt, {Alphabet::midtread(4, delta)}, {lambda, form});
+    PathCheck r = check_gpfq_path(W, X, Xt, to_matrix(soft.Q), {midtread_levels(4, delta)}, Rule::soft, lambda);
+    CAPTURE(r.first_problem);
+    CHECK(r.wrong == 0);
+    CHECK(r.off_alphabet == 0);
+    CHECK(r.near_ties <= 2);
+    // The same choices are not those of plain GPFQ (the check has power) ...
+    CHECK(check_gpfq_path(W, X, Xt, to_matrix(soft.Q), {midtread_levels(4, delta)}, Rule::plain, 0).wrong > 20);
+    // ... and hard thresholding, P2 (28), over the thresholded alphabet P2 (4).
+    const GpfqLayerResult hard = gpfq_layer(L.W, L.X, L.Xt, {Alphabet::thresholded(4, delta, lambda)}, {0.0f, form});
+    r = check_gpfq_path(W, X, Xt, to_matrix(hard.Q), {thresholded_levels(4, delta, lambda)}, Rule::hard, lambda);
+    CAPTURE(r.first_problem);
+    CHECK(r.wrong == 0);
+    CHECK(r.off_alphabet == 0);
+  }
 }
 
 TEST_CASE("GPFQ: the Gram form agrees with the direct recursion (rounding-boundary flips counted)") {
