@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "apps/bench_rates.h"
+#include "apps/cli_checks.h"
 #include "apps/commands.h"
 #include "core/allocator.h"
 #include "core/ops.h"
@@ -170,13 +171,13 @@ void add_bench_ops_command(CLI::App& bench) {
                 "One JSON object per line (op, shape, ms, min_ms, gflops|gbs), then peak_bytes");
   cmd->add_option("--reps", options->reps, "Timed repetitions per op (median reported)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--warmup", options->warmup, "Untimed repetitions first")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative());
   cmd->add_option("--batch", options->batch, "Batch size of the conv and batch-norm inputs")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--filter", options->filter, "Run only the ops whose 'op shape' contains this text");
   cmd->callback([options] { run_bench_ops(*options); });
 }

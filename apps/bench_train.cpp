@@ -11,6 +11,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "apps/cli_checks.h"
 #include "apps/commands.h"
 #include "core/allocator.h"
 #include "core/ops.h"
@@ -115,12 +116,10 @@ void add_bench_train_command(CLI::App& bench) {
   auto* cmd =
       bench.add_subcommand("train", "Time a training step and inference of a model (as shared/bench/torch_*_cpu.py)");
   cmd->add_option("--model", o->model, "Model name")->capture_default_str();
-  cmd->add_option("--batch", o->batch, "Training batch")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--steps", o->steps, "Timed training steps")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--eval-batch", o->eval_batch, "Inference batch")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--eval-steps", o->eval_steps, "Timed inference batches")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", o->batch, "Training batch")->capture_default_str()->check(positive());
+  cmd->add_option("--steps", o->steps, "Timed training steps")->capture_default_str()->check(positive());
+  cmd->add_option("--eval-batch", o->eval_batch, "Inference batch")->capture_default_str()->check(positive());
+  cmd->add_option("--eval-steps", o->eval_steps, "Timed inference batches")->capture_default_str()->check(positive());
   cmd->add_option("--image", o->image, "Image side (default: 32 for CIFAR models, 224 otherwise)");
   cmd->add_option("--classes", o->classes, "Classes (default: 10 for 32x32, 1000 otherwise)");
   cmd->add_flag("--json", o->json, "One JSON object");

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "apps/cli_checks.h"
 #include "apps/commands.h"
 #include "apps/spiral.h"
 #include "core/ops.h"
@@ -99,12 +100,10 @@ void add_demo_command(CLI::App& app) {
   demo->require_subcommand(1);
   auto options = std::make_shared<SpiralOptions>();
   auto* cmd = demo->add_subcommand("spiral", "Fit a two-layer MLP to a 3-class 2-d spiral with hand-written SGD");
-  cmd->add_option("--epochs", options->epochs, "Full-batch gradient steps")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", options->epochs, "Full-batch gradient steps")->capture_default_str()->check(positive());
   cmd->add_option("--seed", options->seed, "Seed of the data and the initial weights")->capture_default_str();
-  cmd->add_option("--lr", options->lr, "Learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--hidden", options->hidden, "Hidden units")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", options->lr, "Learning rate")->capture_default_str()->check(positive());
+  cmd->add_option("--hidden", options->hidden, "Hidden units")->capture_default_str()->check(positive());
   cmd->add_option("--points", options->points, "Points per class")->capture_default_str()->check(CLI::Range(2, 100000));
   cmd->callback([options] { run_spiral(*options); });
 }

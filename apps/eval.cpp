@@ -5,6 +5,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "apps/cli_checks.h"
 #include "apps/commands.h"
 #include "apps/progress.h"
 #include "datasets/presets.h"
@@ -74,8 +75,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--normalize", o->normalize,
                   "auto (from the weights' metadata, else the dataset's usual: cifar10 or imagenet), cifar10, imagenet")
       ->capture_default_str();
-  cmd->add_option("--batch", o->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--workers", o->workers, "Data loader threads")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--batch", o->batch, "Batch size")->capture_default_str()->check(positive());
+  cmd->add_option("--workers", o->workers, "Data loader threads")->capture_default_str()->check(non_negative());
   cmd->add_flag("--json", o->json, "Print one JSON object");
   cmd->callback([o] { run_eval(*o); });
 }

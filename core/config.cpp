@@ -1,10 +1,15 @@
 #include "core/config.h"
 
+#include <filesystem>
 #include <fstream>
 
 namespace qnn {
 
 nlohmann::json read_json_file(const std::string& path, const std::string& op) {
+  std::error_code ec;
+  QNN_CHECK(std::filesystem::is_regular_file(path, ec), op,
+            path << ": " << (std::filesystem::exists(path, ec) ? "not a regular file" : "no such file")
+                 << " (expected a JSON file)");
   std::ifstream in(path);
   QNN_CHECK(in.good(), op, "cannot open " << path);
   try {

@@ -70,6 +70,7 @@ quant::PtqOptions ptq_options(const PtqRunConfig& c, double C) {
   else
     QNN_CHECK(c.form == "auto", "ptq", "got --form " << c.form << " (expected auto, direct or gram)");
   QNN_CHECK(o.m > 0, "ptq", "got m = " << o.m << " (expected m > 0)");
+  QNN_CHECK(std::isfinite(c.lambda) && c.lambda >= 0, "ptq", "got lambda = " << c.lambda << " (expected lambda >= 0)");
   QNN_CHECK(o.p > 0 && o.p <= 1, "ptq", "got p = " << o.p << " (expected 0 < p <= 1)");
   return o;
 }
@@ -111,6 +112,12 @@ std::vector<double> parse_range(const std::string& text) {
   int n = std::sscanf(text.c_str(), "%lf%c%lf%c%lf", &a, &c1, &b, &c2, &s);
   QNN_CHECK(n == 5 && c1 == ':' && c2 == ':' && s > 0 && b >= a, "ptq --search-C",
             "got '" << text << "' (expected FROM:TO:STEP with STEP > 0 and TO >= FROM, e.g. 1.0:2.0:0.05)");
+  // A grid is a few dozen points; bound it before it is built (1:inf:1 or a step of 1e-12 would
+  // grow until memory runs out).
+  constexpr double kMaxPoints = 10000;
+  QNN_CHECK(std::isfinite(a) && std::isfinite(b) && (b - a) / s + 1 <= kMaxPoints, "ptq --search-C",
+            "got '" << text << "', " << (b - a) / s + 1 << " points (expected finite bounds and at most " << kMaxPoints
+                    << " points)");
   std::vector<double> values;
   for (int64_t i = 0;; ++i) {
     const double v = a + static_cast<double>(i) * s;
@@ -236,6 +243,14 @@ PtqRunResult run_ptq(const PtqRunConfig& config, const PtqObserver& observer) {
   std::vector<double> grid;
   if (!config.search_C.empty())
     grid = parse_range(config.search_C);
+  if (!config.out.empty()) {
+    const std::filesystem::path out(config.out), parent = out.has_parent_path() ? out.parent_path() : ".";
+    std::error_code ec;
+    QNN_CHECK(std::filesystem::is_directory(parent, ec), "ptq --out",
+              config.out << ": the folder " << parent.string() << " does not exist (expected an existing folder)");
+    QNN_CHECK(!std::filesystem::exists(out, ec) || std::filesystem::is_regular_file(out, ec), "ptq --out",
+              config.out << " exists and is not a regular file (expected a new path or a file to replace)");
+  }
   const std::string run_dir = config.run_dir();
   if (!run_dir.empty())
     QNN_CHECK(!std::filesystem::exists(std::filesystem::path(run_dir) / "result.json"), "ptq",

@@ -103,3 +103,18 @@ TEST_CASE("help texts show the defaults of the config structs") {
   CHECK(qat.find("FP steps before QAT starts (default 200)") != std::string::npos);
   CHECK(qat.find("PARQ sigmoid steepness (default 100.0)") != std::string::npos);
 }
+
+TEST_CASE("numeric flag checks say what they expected in plain numbers") {
+  CLI::App app;
+  add_eval_command(app);
+  std::vector<std::string> args = {"0", "eval", "--model", "resnet20", "--weights", "w", "--batch", "0"};
+  std::vector<char*> argv;
+  for (std::string& a : args)
+    argv.push_back(a.data());
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+    FAIL("expected a validation error");
+  } catch (const CLI::ValidationError& e) {
+    CHECK(std::string(e.what()).find("got 0 (expected a number > 0)") != std::string::npos);
+  }
+}

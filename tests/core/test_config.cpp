@@ -93,7 +93,9 @@ TEST_SUITE("config") {
   }
 
   TEST_CASE("read_json_file names the file and the parser's complaint") {
-    CHECK_THROWS_WITH_AS(read_json_file("/nonexistent/x.json", "test"), doctest::Contains("/nonexistent/x.json"),
-                         Error);
+    CHECK_THROWS_WITH_AS(read_json_file("/nonexistent/x.json", "test"),
+                         doctest::Contains("/nonexistent/x.json: no such"), Error);
+    // A folder is not read as a file (the stream would fail with "basic_filebuf::underflow").
+    CHECK_THROWS_WITH_AS(read_json_file("/tmp", "test"), doctest::Contains("/tmp: not a regular file"), Error);
   }
 }

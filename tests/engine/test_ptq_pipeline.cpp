@@ -41,6 +41,9 @@ TEST_CASE("parse_range: FROM:TO:STEP, inclusive; malformed ranges are errors") {
   CHECK(parse_range("1.0:2.0:0.05").size() == 21);
   CHECK_THROWS_WITH_AS(parse_range("1.0-2.0"), doctest::Contains("FROM:TO:STEP"), Error);
   CHECK_THROWS_AS(parse_range("2:1:0.1"), Error);
+  // Unbounded grids are refused before they are built.
+  CHECK_THROWS_WITH_AS(parse_range("1:inf:1"), doctest::Contains("at most 10000 points"), Error);
+  CHECK_THROWS_WITH_AS(parse_range("1:2:1e-12"), doctest::Contains("at most 10000 points"), Error);
 }
 
 TEST_CASE("qnn ptq: GPFQ of the pretrained ResNet-20 beats RTN at 4 bits; the saved file evaluates identically") {
@@ -104,6 +107,14 @@ TEST_CASE("qnn ptq: bad input gives clear errors") {
   c.method = "gptq";
   CHECK_THROWS_WITH_AS(run_ptq(c, log), doctest::Contains("expected rtn, gpfq, gpfq-soft or gpfq-hard"), Error);
   c.method = "gpfq";
+  c.lambda = -0.5;
+  CHECK_THROWS_WITH_AS(run_ptq(c, log), doctest::Contains("expected lambda >= 0"), Error);
+  c.lambda = 0.0;
+  c.out = "/dev/null";  // never renamed over: only regular files or new paths
+  CHECK_THROWS_WITH_AS(run_ptq(c, log), doctest::Contains("is not a regular file"), Error);
+  c.out = "/nonexistent/q.safetensors";
+  CHECK_THROWS_WITH_AS(run_ptq(c, log), doctest::Contains("does not exist"), Error);
+  c.out = "";
   c.weights = "/nonexistent/w.safetensors";
   CHECK_THROWS_WITH_AS(run_ptq(c, log), doctest::Contains("/nonexistent/w.safetensors"), Error);
 #if !defined(__SANITIZE_ADDRESS__)
