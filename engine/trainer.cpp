@@ -1,5 +1,6 @@
 #include "engine/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "core/ops/loss.h"
 #include "datasets/dataloader.h"
 #include "engine/evaluate.h"
+#include "engine/memory_check.h"
 #include "engine/run_record.h"
 #include "engine/weights.h"
 #include "nn/models/registry.h"
@@ -197,6 +199,8 @@ TrainResult train(const TrainConfig& config, const data::ClassificationData& dat
       say(callbacks, "starting from the weights in " + config.init_weights);
   }
 
+  // An error now, not the kernel's OOM killer later (a batch is at most the whole training set).
+  check_batch_fits(model, *train_set, std::min(config.batch, train_set->size()));
   RunFolder folder(config.run_dir());
   folder.write_json("config.json", trainee.config_record);
   ojson env = environment_record();

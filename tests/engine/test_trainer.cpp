@@ -17,6 +17,7 @@
 #include "core/io/safetensors.h"
 #include "core/ops.h"
 #include "engine/evaluate.h"
+#include "engine/memory_check.h"
 #include "engine/trainer.h"
 #include "engine/weights.h"
 #include "nn/models/registry.h"
@@ -310,5 +311,32 @@ TEST_CASE("a run folder is never reused unasked, and a resume that does not fit 
   same.eval_batch = 8;
   same.epochs = 1;
   CHECK_NOTHROW(train(same, data, {}, checkpoint));
+  fs::remove_all(root);
+}
+
+TEST_CASE("a batch that cannot fit in memory is an error before anything is allocated for it") {
+  register_tiny_model();
+  const fs::path root = fs::temp_directory_path() / ("qnn_test_batchmem_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const data::ClassificationData data = tiny_data(root / "data");
+  auto model = nn::make_model("test_tiny");
+  const nn::StateDict before = model->state_dict();
+  std::vector<std::vector<float>> values;
+  for (const auto& [name, t] : before)
+    values.push_back(t.to_vector<float>());
+  // Grows with the batch: linear in it, and the probe leaves the model as it was.
+  const int64_t none = estimate_step_bytes(*model, *data.train, 0),
+                small = estimate_step_bytes(*model, *data.train, 16),
+                big = estimate_step_bytes(*model, *data.train, 1600);
+  CHECK(small > none);
+  CHECK(big - small == 99 * (small - none));  // (1600 - 16) / 16 times the bytes of 16 images
+  const nn::StateDict after = model->state_dict();
+  for (size_t i = 0; i < after.size(); ++i)
+    CHECK(after[i].second.to_vector<float>() == values[i]);
+  for (const Tensor& p : model->parameters())
+    CHECK_FALSE(p.grad().defined());
+  CHECK_THROWS_WITH_AS(check_batch_fits(*model, *data.train, int64_t{1} << 40), doctest::Contains("GB per step"),
+                       Error);
+  CHECK_NOTHROW(check_batch_fits(*model, *data.train, 4096));
   fs::remove_all(root);
 }
