@@ -53,6 +53,22 @@ std::string num(double v, const char* fmt = "%.2f") {
 
 double field(const nlohmann::json& j, const char* key) { return j.contains(key) ? j[key].get<double>() : NAN; }
 
+// A row's PTQ config: the table's defaults with the row's "config" over them. A table of the
+// wrong shape is named with the file, not as a bare JSON complaint.
+nlohmann::json row_config(const nlohmann::json& table, const nlohmann::json& row, const std::string& file) {
+  try {
+    nlohmann::json cfg = table.value("defaults", nlohmann::json::object());
+    for (const auto& [k, v] : row.at("config").items())
+      cfg[k] = v;
+    QNN_CHECK(!cfg.contains("weights") || cfg["weights"].is_string(), "reproduce",
+              file << ": \"weights\" is " << cfg["weights"].dump() << " (expected a file name)");
+    return cfg;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("reproduce: " + file + ": a row of \"rows\" is malformed (" + e.what() +
+                "; expected {\"label\", \"config\": {...}, \"paper\": {...}})");
+  }
+}
+
 void run_tables(const ReproduceOptions& o, const std::vector<std::string>& files, bool imagenet) {
   const std::string weights_dir = o.weights_dir.empty() ? default_weights_dir() : o.weights_dir;
   if (!o.out_dir.empty())
@@ -72,9 +88,7 @@ void run_tables(const ReproduceOptions& o, const std::vector<std::string>& files
       const std::string label = row.value("label", "?");
       if (!o.rows.empty() && label.find(o.rows) == std::string::npos)
         continue;
-      nlohmann::json cfg = table.value("defaults", nlohmann::json::object());
-      for (const auto& [k, v] : row.at("config").items())
-        cfg[k] = v;
+      nlohmann::json cfg = row_config(table, row, file);
       if (o.random_weights)
         cfg["weights"] = "";
       else if (cfg.contains("weights") && !cfg["weights"].get<std::string>().empty())

@@ -77,7 +77,20 @@ void save_checkpoint(const Run& run, const TrainConfig& config, const data::Norm
   save_safetensors(path, tensors, meta);
 }
 
+void load_checkpoint_state(Run& run, const std::string& path);
+
+// A checkpoint whose state is incomplete or of the wrong shape is named with the JSON's own
+// complaint ("key 'epoch' not found"), never that complaint alone.
 void load_checkpoint(Run& run, const std::string& path) {
+  try {
+    load_checkpoint_state(run, path);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("train --resume: " + path + ": the checkpoint's state is incomplete or malformed (" + e.what() +
+                "; expected the last.safetensors of a qnn run)");
+  }
+}
+
+void load_checkpoint_state(Run& run, const std::string& path) {
   SafetensorsFile file = load_safetensors(path);
   QNN_CHECK(file.metadata.count("qnn_checkpoint") && file.metadata.count("state"), "train --resume",
             path << " is not a qnn training checkpoint (expected last.safetensors of a run folder)");
