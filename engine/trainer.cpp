@@ -104,7 +104,11 @@ void load_checkpoint_state(Run& run, const std::string& path) {
       opt.tensors.emplace_back(name.substr(6), t);
   }
   check_state_values(model_state, path);
-  run.t.model.load_state_dict(model_state, /*strict=*/true);
+  try {
+    run.t.model.load_state_dict(model_state, /*strict=*/true);
+  } catch (const Error& e) {
+    throw Error("train --resume: " + path + ": " + e.what());
+  }
   opt.scalars = state.at("optimizer");
   run.t.optimizer.load_state_dict(opt);
   run.t.scheduler.load_state_dict(state.at("scheduler"));
@@ -131,7 +135,11 @@ nlohmann::json checkpoint_config(const std::string& path) {
   const SafetensorsFile file = load_safetensors(path);
   QNN_CHECK(file.metadata.count("qnn_checkpoint") && file.metadata.count("state"), "train --resume",
             path << " is not a qnn training checkpoint (expected last.safetensors of a run folder)");
-  return nlohmann::json::parse(file.metadata.at("state")).value("config", nlohmann::json::object());
+  try {
+    return nlohmann::json::parse(file.metadata.at("state")).value("config", nlohmann::json::object());
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("train --resume: " + path + ": the checkpoint's state is not valid JSON (" + e.what() + ")");
+  }
 }
 
 // The files a run writes, which --overwrite replaces and whose presence makes a folder "a run".

@@ -340,3 +340,28 @@ TEST_CASE("a batch that cannot fit in memory is an error before anything is allo
   CHECK_NOTHROW(check_batch_fits(*model, *data.train, 4096));
   fs::remove_all(root);
 }
+
+TEST_CASE("a checkpoint with a broken state is named, with what is wrong") {
+  register_tiny_model();
+  const fs::path root = fs::temp_directory_path() / ("qnn_test_badckpt_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  const data::ClassificationData data = tiny_data(root / "data");
+  auto model = nn::make_model("test_tiny");
+  const std::string path = (root / "bad.safetensors").string();
+  nn::StateDict prefixed;
+  for (const auto& [name, t] : model->state_dict())
+    prefixed.emplace_back("model." + name, t);
+  save_safetensors(path, prefixed, {{"qnn_checkpoint", "1"}, {"state", "{\"config\": {}}"}});
+  CHECK_THROWS_WITH_AS(train(tiny_config(root, "r"), data, {}, path),
+                       doctest::Contains("bad.safetensors: the checkpoint's state is incomplete or malformed"), Error);
+  save_safetensors(path, model->state_dict(), {{"qnn_checkpoint", "1"}, {"state", "{\"config\": {}}"}});
+  CHECK_THROWS_WITH_AS(train(tiny_config(root, "r"), data, {}, path),
+                       doctest::Contains("bad.safetensors: Sequential::load_state_dict"), Error);
+  save_safetensors(path, model->state_dict(), {{"qnn_checkpoint", "1"}, {"state", "{not json"}});
+  CHECK_THROWS_WITH_AS(train(tiny_config(root, "r"), data, {}, path), doctest::Contains("is not valid JSON"), Error);
+  save_safetensors(path, model->state_dict(), {});
+  CHECK_THROWS_WITH_AS(train(tiny_config(root, "r"), data, {}, path),
+                       doctest::Contains("is not a qnn training checkpoint"), Error);
+  CHECK_FALSE(fs::exists(root / "r"));  // nothing was written for the failed resumes
+  fs::remove_all(root);
+}
