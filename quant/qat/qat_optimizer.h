@@ -41,7 +41,8 @@ struct QATOptions {
   int64_t quant_period = 10;   // Q re-estimated every this many steps (Algorithm 1 literally: 1)
   ProxMap map;                 // method, anneal start/end (steps), steepness
   // On Q-update steps of the hard map, use the quantizer's own q-hat instead of the nearest point
-  // (bit-matching the PARQ code, whose q-hat differs from the projection of Eq. (2)). Off: the paper's projection everywhere.
+  // (bit-matching the PARQ code, whose q-hat differs from the projection of Eq. (2)). Off: the paper's projection
+  // everywhere.
   bool hard_from_quantizer = false;
 };
 
@@ -89,8 +90,8 @@ class QATOptimizer : public optim::Optimizer {
   };
   Report report() const;
 
-  // The final hard projection w := Q(u) with the current Q of every tensor (the PARQ paper's deployed model: w = proj_Q(u));
-  // returns how many weights it changed. Before QAT has started it first fits Q to the weights.
+  // The final hard projection w := Q(u) with the current Q of every tensor (the PARQ paper's deployed model: w =
+  // proj_Q(u)); returns how many weights it changed. Before QAT has started it first fits Q to the weights.
   int64_t final_projection();
   // Name and alphabets of every quantized tensor, for save_quantized.
   std::vector<QuantizedParam> quantized_params() const;
