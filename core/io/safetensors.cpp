@@ -11,7 +11,9 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <unordered_set>
+
+#include "core/io/file_checks.h"
 
 namespace qnn {
 
@@ -23,6 +25,11 @@ namespace {
 constexpr const char* kLoad = "load_safetensors";
 constexpr const char* kSave = "save_safetensors";
 constexpr const char* kMetadataKey = "__metadata__";
+// The format's reference parser (safetensors' MAX_HEADER_SIZE) refuses longer headers.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+// A header is at most 3 levels deep (object > entry > shape); extra keys of an entry may nest a
+// little more. The limit keeps the recursive parts of nlohmann (dump() in messages) shallow.
+constexpr int kMaxHeaderDepth = 64;
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -74,6 +81,52 @@ bool write_all(int fd, const void* src, size_t n) {
   return true;
 }
 
+// One pass over the header text, before it is parsed into a DOM: it must be valid JSON, nest at
+// most kMaxHeaderDepth levels, and name no key twice at the top level (the format forbids it, and
+// silently keeping one of two tensors of the same name would hide a broken writer). nlohmann's
+// parse callback could see the keys too, but parsing with one is quadratic in the number of
+// entries (3.11 scans the parent object after each child: 40k entries took 25 s); this is linear.
+class HeaderChecker : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit HeaderChecker(const std::string& path) : path_(path) {}
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return enter(); }
+  bool end_object() override { return leave(); }
+  bool start_array(std::size_t) override { return enter(); }
+  bool end_array() override { return leave(); }
+  bool key(string_t& name) override {
+    QNN_CHECK(depth_ != 1 || names_.insert(name).second, kLoad,
+              path_ << ": header names '" << name << "' twice (expected unique names)");
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    throw Error(std::string(kLoad) + ": " + path_ + ": header is not valid JSON (" + e.what() + ")");
+  }
+
+ private:
+  bool enter() {
+    QNN_CHECK(++depth_ <= kMaxHeaderDepth, kLoad,
+              path_ << ": header nests deeper than " << kMaxHeaderDepth
+                    << " levels (expected name -> {dtype, shape, data_offsets})");
+    return true;
+  }
+  bool leave() {
+    --depth_;
+    return true;
+  }
+
+  const std::string& path_;
+  int depth_ = 0;
+  std::unordered_set<std::string> names_;
+};
+
 // One tensor as the header describes it, validated against the size of the data section.
 struct Entry {
   std::string name;
@@ -102,13 +155,18 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
             path << ": tensor '" << name << "' has no shape array (expected e.g. \"shape\": [16, 3, 3, 3])");
   // The byte count is computed in unsigned 64-bit with overflow checks: a corrupted shape like
   // [2^40, 2^40] must be an error, not a wrapped-around small number that happens to match.
+  // The strides of the tensor multiply the sizes with 0 read as 1: that product must fit in an
+  // int64 too, or a shape like [0, 2^40, 2^40] (no bytes) would overflow them.
   uint64_t nbytes = dtype_size(e.dtype);
+  int64_t span = 1;
   for (const auto& s : *shape_it) {
     QNN_CHECK(
         s.is_number_unsigned() && s.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX), kLoad,
         path << ": tensor '" << name << "' has shape " << shape_it->dump() << " (expected non-negative integers)");
     const uint64_t size = s.get<uint64_t>();
-    QNN_CHECK(!__builtin_mul_overflow(nbytes, size, &nbytes), kLoad,
+    QNN_CHECK(!__builtin_mul_overflow(nbytes, size, &nbytes) &&
+                  !__builtin_mul_overflow(span, std::max<int64_t>(static_cast<int64_t>(size), 1), &span),
+              kLoad,
               path << ": tensor '" << name << "' has shape " << shape_it->dump() << " whose byte size overflows");
     e.shape.push_back(static_cast<int64_t>(size));
   }
@@ -175,10 +233,14 @@ const Tensor& SafetensorsFile::at(const std::string& name) const {
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {
-  Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  // Before open(): opening a FIFO blocks until a writer comes. O_NONBLOCK covers a path swapped
+  // for one in between (fstat below then refuses it); it changes nothing for a regular file.
+  check_input_file(path, kLoad);
+  Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
   QNN_CHECK(file.fd >= 0, kLoad, path << ": cannot open (" << errno_text() << ")");
   struct stat st {};
-  QNN_CHECK(::fstat(file.fd, &st) == 0 && S_ISREG(st.st_mode), kLoad, path << ": not a regular file");
+  QNN_CHECK(::fstat(file.fd, &st) == 0 && S_ISREG(st.st_mode), kLoad,
+            path << ": not a regular file (expected a regular file)");
   const auto file_size = static_cast<uint64_t>(st.st_size);
 
   QNN_CHECK(file_size >= 8, kLoad,
@@ -191,28 +253,25 @@ SafetensorsFile load_safetensors(const std::string& path) {
   QNN_CHECK(header_len <= file_size - 8, kLoad,
             path << ": header length " << header_len << " is beyond the file size " << file_size
                  << " (expected at most " << file_size - 8 << "; truncated or not a safetensors file)");
+  QNN_CHECK(header_len <= kMaxHeaderBytes, kLoad,
+            path << ": header length " << header_len << " is above the format's limit (expected at most "
+                 << kMaxHeaderBytes << " bytes, 100 MB, as the reference parser)");
   const uint64_t data_start = 8 + header_len, data_size = file_size - data_start;
 
   std::string header(header_len, '\0');
   QNN_CHECK(read_exact(file.fd, header.data(), header_len, 8), kLoad, path << ": cannot read the header");
 
-  // A JSON object may repeat a key; the format forbids it, and silently keeping one of two
-  // tensors of the same name would hide a broken writer. The parser callback sees every key.
-  std::set<std::string> seen;
-  std::string duplicate;
-  auto on_event = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    if (event == nlohmann::json::parse_event_t::key && depth == 1 && !seen.insert(parsed.get<std::string>()).second)
-      duplicate = parsed.get<std::string>();
-    return true;
-  };
+  {
+    HeaderChecker checker(path);
+    nlohmann::json::sax_parse(header, &checker);
+  }
   nlohmann::json json;
   try {
-    json = nlohmann::json::parse(header, on_event);
+    json = nlohmann::json::parse(header);
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string(kLoad) + ": " + path + ": header is not valid JSON (" + e.what() + ")");
   }
   QNN_CHECK(json.is_object(), kLoad, path << ": header is a JSON " << json.type_name() << " (expected an object)");
-  QNN_CHECK(duplicate.empty(), kLoad, path << ": header names '" << duplicate << "' twice (expected unique names)");
 
   SafetensorsFile out;
   std::vector<Entry> entries;

@@ -28,9 +28,11 @@ struct SafetensorsFile {
 };
 
 // Reads every tensor of `path` into new contiguous CPU tensors. Throws qnn::Error naming the path
-// for a missing or unreadable file, a truncated file, a header that is not valid JSON or does not
-// describe the data (unknown dtype, offsets out of range or overlapping, shape x element size not
-// equal to the span of the offsets, duplicate names).
+// for a missing or unreadable file or one that is not a regular file (a FIFO, a folder, a device),
+// a truncated file, a header longer than 100 MB (the reference parser's limit), a header that is
+// not valid JSON or does not describe the data (unknown dtype, offsets out of range or overlapping,
+// shape x element size not equal to the span of the offsets, duplicate names). Parsing takes time
+// linear in the header's length.
 SafetensorsFile load_safetensors(const std::string& path);
 
 // Writes `tensors` (any device, any strides; written contiguous, in the given order) and
