@@ -339,7 +339,11 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   // writer does; readers that mmap the file can then view F32/I64 data in place.
   text.append((8 - text.size() % 8) % 8, ' ');
 
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // Only over a regular file or a new path: the rename below would replace a device or a FIFO.
+  check_output_file(path, kSave);
+  // The temporary files of earlier writes of this path that were killed before their rename.
+  remove_stale_temp_files(path);
+  const std::string tmp = temp_file_for(path);
   Fd file{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
   QNN_CHECK(file.fd >= 0, kSave, path << ": cannot create " << tmp << " (" << errno_text() << ")");
   auto fail = [&](const std::string& what) {

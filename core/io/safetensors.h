@@ -38,7 +38,9 @@ SafetensorsFile load_safetensors(const std::string& path);
 // Writes `tensors` (any device, any strides; written contiguous, in the given order) and
 // `metadata`. The write is atomic: the file is written to `path`.tmp.<pid>, flushed to disk and
 // renamed over `path`, so a crash never leaves a half-written checkpoint under the real name.
-// Names must be unique and not "__metadata__".
+// Names must be unique and not "__metadata__". `path` must be a regular file or a new path (a
+// device, a FIFO or a folder is refused; core/io/file_checks.h), and the temporary files that
+// killed writes of `path` left behind are removed.
 void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

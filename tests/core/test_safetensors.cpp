@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -54,6 +55,17 @@ std::string error_of(const std::function<void()>& fn) {
 std::string bytes_of(const Tensor& t) {
   Tensor c = t.contiguous();
   return std::string(static_cast<const char*>(c.raw_data()), static_cast<size_t>(c.numel()) * dtype_size(c.dtype()));
+}
+
+// The pid of a process that has exited (a child, reaped).
+pid_t dead_pid() {
+  const pid_t pid = ::fork();
+  if (pid == 0)
+    ::_exit(0);
+  REQUIRE(pid > 0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return pid;
 }
 
 template <class T>
@@ -321,6 +333,59 @@ TEST_SUITE("safetensors") {
     CHECK(msg.find("is a FIFO (expected a regular file)") != std::string::npos);
     CHECK(error_of([&] { load_safetensors(dir.path.string()); }).find("is a directory") != std::string::npos);
     CHECK(error_of([&] { load_safetensors(dir.file("none")); }).find("No such file") != std::string::npos);
+  }
+
+  TEST_CASE("save writes only over regular files or new paths") {
+    TempDir dir("safetensors", "fifo_out");
+    const std::vector<std::pair<std::string, Tensor>> tensors = {{"a", ones({2})}};
+    auto refused = [&](const std::string& target, const std::string& what) {
+      const std::string msg = error_of([&] { save_safetensors(target, tensors); });
+      CAPTURE(msg);
+      CHECK(msg.find("save_safetensors") != std::string::npos);
+      CHECK(msg.find(target) != std::string::npos);
+      CHECK(msg.find("refusing to write over " + what) != std::string::npos);
+      CHECK(msg.find("expected a regular file or a new path") != std::string::npos);
+    };
+    const std::string fifo = dir.file("fifo");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    refused(fifo, "a FIFO");
+    CHECK(fs::is_fifo(fifo));  // still the FIFO, not replaced by a regular file
+    const std::string folder = dir.file("folder");
+    fs::create_directory(folder);
+    refused(folder, "a directory");
+    const std::string link = dir.file("link");
+    fs::create_symlink(fifo, link);
+    refused(link, "a FIFO");
+    CHECK(fs::is_symlink(fs::symlink_status(link)));
+    // Nothing was left behind: the FIFO, the folder and the link only.
+    CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 3);
+
+    // A regular file and a symbolic link to one are replaced (the link itself, not its target).
+    const std::string file = dir.file("t.safetensors");
+    save_safetensors(file, tensors);
+    const std::string file_link = dir.file("to_file");
+    fs::create_symlink(file, file_link);
+    save_safetensors(file_link, {{"b", zeros({3})}});
+    CHECK(!fs::is_symlink(fs::symlink_status(file_link)));
+    CHECK(load_safetensors(file).tensors.at(0).first == "a");
+    CHECK(load_safetensors(file_link).tensors.at(0).first == "b");
+  }
+
+  TEST_CASE("save removes the temporary files of killed writes of the same path") {
+    TempDir dir("safetensors", "stale_tmp");
+    const std::string path = dir.file("last.safetensors");
+    const std::string stale = path + ".tmp." + std::to_string(dead_pid());
+    const std::string alive = path + ".tmp.1";  // pid 1 runs: maybe a write in progress
+    const std::string other = dir.file("best.safetensors.tmp.") + std::to_string(dead_pid());  // another target
+    const std::string not_pid = path + ".tmp.x1";
+    for (const std::string& p : {stale, alive, other, not_pid})
+      write_file(p, "partial");
+    save_safetensors(path, {{"a", ones({2})}});
+    CHECK(!fs::exists(stale));
+    CHECK(fs::exists(alive));
+    CHECK(fs::exists(other));
+    CHECK(fs::exists(not_pid));
+    CHECK(load_safetensors(path).tensors.size() == 1);
   }
 
   TEST_CASE("real checkpoint: ResNet-20 from QNN_DATA_DIR") {
