@@ -11,9 +11,9 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <unordered_set>
 
 #include "core/io/file_checks.h"
+#include "core/io/json_check.h"
 
 namespace qnn {
 
@@ -80,52 +80,6 @@ bool write_all(int fd, const void* src, size_t n) {
   }
   return true;
 }
-
-// One pass over the header text, before it is parsed into a DOM: it must be valid JSON, nest at
-// most kMaxHeaderDepth levels, and name no key twice at the top level (the format forbids it, and
-// silently keeping one of two tensors of the same name would hide a broken writer). nlohmann's
-// parse callback could see the keys too, but parsing with one is quadratic in the number of
-// entries (3.11 scans the parent object after each child: 40k entries took 25 s); this is linear.
-class HeaderChecker : public nlohmann::json_sax<nlohmann::json> {
- public:
-  explicit HeaderChecker(const std::string& path) : path_(path) {}
-
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return enter(); }
-  bool end_object() override { return leave(); }
-  bool start_array(std::size_t) override { return enter(); }
-  bool end_array() override { return leave(); }
-  bool key(string_t& name) override {
-    QNN_CHECK(depth_ != 1 || names_.insert(name).second, kLoad,
-              path_ << ": header names '" << name << "' twice (expected unique names)");
-    return true;
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-    throw Error(std::string(kLoad) + ": " + path_ + ": header is not valid JSON (" + e.what() + ")");
-  }
-
- private:
-  bool enter() {
-    QNN_CHECK(++depth_ <= kMaxHeaderDepth, kLoad,
-              path_ << ": header nests deeper than " << kMaxHeaderDepth
-                    << " levels (expected name -> {dtype, shape, data_offsets})");
-    return true;
-  }
-  bool leave() {
-    --depth_;
-    return true;
-  }
-
-  const std::string& path_;
-  int depth_ = 0;
-  std::unordered_set<std::string> names_;
-};
 
 // One tensor as the header describes it, validated against the size of the data section.
 struct Entry {
@@ -261,16 +215,12 @@ SafetensorsFile load_safetensors(const std::string& path) {
   std::string header(header_len, '\0');
   QNN_CHECK(read_exact(file.fd, header.data(), header_len, 8), kLoad, path << ": cannot read the header");
 
-  {
-    HeaderChecker checker(path);
-    nlohmann::json::sax_parse(header, &checker);
-  }
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(header);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string(kLoad) + ": " + path + ": header is not valid JSON (" + e.what() + ")");
-  }
+  // Linear in the header's length (nlohmann's parse callback would be quadratic in its entries),
+  // nesting bounded, and no name twice: the format forbids it, and silently keeping one of two
+  // tensors of the same name would hide a broken writer.
+  const nlohmann::json json =
+      parse_checked_json(header, std::string(kLoad) + ": " + path + ": header",
+                         {kMaxHeaderDepth, /*unique_top_level_keys=*/true, "name -> {dtype, shape, data_offsets}"});
   QNN_CHECK(json.is_object(), kLoad, path << ": header is a JSON " << json.type_name() << " (expected an object)");
 
   SafetensorsFile out;
