@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "datasets/jpeg_check.h"
 
 // stb_image is a single-header library: this is the one translation unit that compiles its code.
 // Only the two decoders ImageFolder admits; its own warnings are not ours to fix.
@@ -59,6 +60,7 @@ std::vector<std::string> image_files(const fs::path& dir) {
 }  // namespace
 
 Tensor decode_image(const std::string& path) {
+  check_jpeg_tables_in_file(path);  // a Huffman table stb_image 2.27 would overflow (jpeg_check.h)
   int w = 0, h = 0, channels_in_file = 0;
   // Asking for 3 channels makes stb_image replicate gray and drop alpha.
   stbi_uc* pixels = stbi_load(path.c_str(), &w, &h, &channels_in_file, 3);
