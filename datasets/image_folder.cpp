@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "datasets/jpeg_check.h"
 #include "datasets/pixel_limit.h"
 
 // stb_image is a single-header library: this is the one translation unit that compiles its code.
@@ -94,6 +95,7 @@ std::vector<std::string> image_files(const fs::path& dir) {
 }  // namespace
 
 Tensor decode_image(const std::string& path) {
+  check_jpeg_tables_in_file(path);  // a Huffman table stb_image 2.27 would overflow (jpeg_check.h)
   const char* op = "decode_image";
   std::FILE* file = std::fopen(path.c_str(), "rb");
   QNN_CHECK(

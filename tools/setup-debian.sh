@@ -5,8 +5,10 @@
 # Usage: bash tools/setup-debian.sh [--bench]
 set -euo pipefail
 
+# clang, libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) and libomp-dev (clang's OpenMP):
+# the fuzz targets of tests/fuzz, which .ci/run builds and runs.
 packages=(build-essential cmake libopenblas-openmp-dev nlohmann-json3-dev doctest-dev libstb-dev libcli11-dev
-  libcurl4-openssl-dev libssl-dev libarchive-dev clang-format)
+  libcurl4-openssl-dev libssl-dev libarchive-dev clang-format clang libclang-rt-14-dev libomp-dev)
 for arg in "$@"; do
   case "$arg" in
     # libopenblas0: torch reaches BLAS through Debian's libblas.so.3 alternative, which otherwise

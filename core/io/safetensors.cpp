@@ -11,7 +11,9 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <set>
+
+#include "core/io/file_checks.h"
+#include "core/io/json_check.h"
 
 namespace qnn {
 
@@ -23,6 +25,11 @@ namespace {
 constexpr const char* kLoad = "load_safetensors";
 constexpr const char* kSave = "save_safetensors";
 constexpr const char* kMetadataKey = "__metadata__";
+// The format's reference parser (safetensors' MAX_HEADER_SIZE) refuses longer headers.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+// A header is at most 3 levels deep (object > entry > shape); extra keys of an entry may nest a
+// little more. The limit keeps the recursive parts of nlohmann (dump() in messages) shallow.
+constexpr int kMaxHeaderDepth = 64;
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -102,13 +109,18 @@ Entry parse_entry(const std::string& path, const std::string& name, const nlohma
             path << ": tensor '" << name << "' has no shape array (expected e.g. \"shape\": [16, 3, 3, 3])");
   // The byte count is computed in unsigned 64-bit with overflow checks: a corrupted shape like
   // [2^40, 2^40] must be an error, not a wrapped-around small number that happens to match.
+  // The strides of the tensor multiply the sizes with 0 read as 1: that product must fit in an
+  // int64 too, or a shape like [0, 2^40, 2^40] (no bytes) would overflow them.
   uint64_t nbytes = dtype_size(e.dtype);
+  int64_t span = 1;
   for (const auto& s : *shape_it) {
     QNN_CHECK(
         s.is_number_unsigned() && s.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX), kLoad,
         path << ": tensor '" << name << "' has shape " << shape_it->dump() << " (expected non-negative integers)");
     const uint64_t size = s.get<uint64_t>();
-    QNN_CHECK(!__builtin_mul_overflow(nbytes, size, &nbytes), kLoad,
+    QNN_CHECK(!__builtin_mul_overflow(nbytes, size, &nbytes) &&
+                  !__builtin_mul_overflow(span, std::max<int64_t>(static_cast<int64_t>(size), 1), &span),
+              kLoad,
               path << ": tensor '" << name << "' has shape " << shape_it->dump() << " whose byte size overflows");
     e.shape.push_back(static_cast<int64_t>(size));
   }
@@ -175,10 +187,14 @@ const Tensor& SafetensorsFile::at(const std::string& name) const {
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {
-  Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  // Before open(): opening a FIFO blocks until a writer comes. O_NONBLOCK covers a path swapped
+  // for one in between (fstat below then refuses it); it changes nothing for a regular file.
+  check_input_file(path, kLoad);
+  Fd file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
   QNN_CHECK(file.fd >= 0, kLoad, path << ": cannot open (" << errno_text() << ")");
   struct stat st {};
-  QNN_CHECK(::fstat(file.fd, &st) == 0 && S_ISREG(st.st_mode), kLoad, path << ": not a regular file");
+  QNN_CHECK(::fstat(file.fd, &st) == 0 && S_ISREG(st.st_mode), kLoad,
+            path << ": not a regular file (expected a regular file)");
   const auto file_size = static_cast<uint64_t>(st.st_size);
 
   QNN_CHECK(file_size >= 8, kLoad,
@@ -191,28 +207,21 @@ SafetensorsFile load_safetensors(const std::string& path) {
   QNN_CHECK(header_len <= file_size - 8, kLoad,
             path << ": header length " << header_len << " is beyond the file size " << file_size
                  << " (expected at most " << file_size - 8 << "; truncated or not a safetensors file)");
+  QNN_CHECK(header_len <= kMaxHeaderBytes, kLoad,
+            path << ": header length " << header_len << " is above the format's limit (expected at most "
+                 << kMaxHeaderBytes << " bytes, 100 MB, as the reference parser)");
   const uint64_t data_start = 8 + header_len, data_size = file_size - data_start;
 
   std::string header(header_len, '\0');
   QNN_CHECK(read_exact(file.fd, header.data(), header_len, 8), kLoad, path << ": cannot read the header");
 
-  // A JSON object may repeat a key; the format forbids it, and silently keeping one of two
-  // tensors of the same name would hide a broken writer. The parser callback sees every key.
-  std::set<std::string> seen;
-  std::string duplicate;
-  auto on_event = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    if (event == nlohmann::json::parse_event_t::key && depth == 1 && !seen.insert(parsed.get<std::string>()).second)
-      duplicate = parsed.get<std::string>();
-    return true;
-  };
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(header, on_event);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string(kLoad) + ": " + path + ": header is not valid JSON (" + e.what() + ")");
-  }
+  // Linear in the header's length (nlohmann's parse callback would be quadratic in its entries),
+  // nesting bounded, and no name twice: the format forbids it, and silently keeping one of two
+  // tensors of the same name would hide a broken writer.
+  const nlohmann::json json =
+      parse_checked_json(header, std::string(kLoad) + ": " + path + ": header",
+                         {kMaxHeaderDepth, /*unique_top_level_keys=*/true, "name -> {dtype, shape, data_offsets}"});
   QNN_CHECK(json.is_object(), kLoad, path << ": header is a JSON " << json.type_name() << " (expected an object)");
-  QNN_CHECK(duplicate.empty(), kLoad, path << ": header names '" << duplicate << "' twice (expected unique names)");
 
   SafetensorsFile out;
   std::vector<Entry> entries;
@@ -280,7 +289,11 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
   // writer does; readers that mmap the file can then view F32/I64 data in place.
   text.append((8 - text.size() % 8) % 8, ' ');
 
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // Only over a regular file or a new path: the rename below would replace a device or a FIFO.
+  check_output_file(path, kSave);
+  // The temporary files of earlier writes of this path that were killed before their rename.
+  remove_stale_temp_files(path);
+  const std::string tmp = temp_file_for(path);
   Fd file{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
   QNN_CHECK(file.fd >= 0, kSave, path << ": cannot create " << tmp << " (" << errno_text() << ")");
   auto fail = [&](const std::string& what) {

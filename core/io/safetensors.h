@@ -28,15 +28,19 @@ struct SafetensorsFile {
 };
 
 // Reads every tensor of `path` into new contiguous CPU tensors. Throws qnn::Error naming the path
-// for a missing or unreadable file, a truncated file, a header that is not valid JSON or does not
-// describe the data (unknown dtype, offsets out of range or overlapping, shape x element size not
-// equal to the span of the offsets, duplicate names).
+// for a missing or unreadable file or one that is not a regular file (a FIFO, a folder, a device),
+// a truncated file, a header longer than 100 MB (the reference parser's limit), a header that is
+// not valid JSON or does not describe the data (unknown dtype, offsets out of range or overlapping,
+// shape x element size not equal to the span of the offsets, duplicate names). Parsing takes time
+// linear in the header's length.
 SafetensorsFile load_safetensors(const std::string& path);
 
 // Writes `tensors` (any device, any strides; written contiguous, in the given order) and
 // `metadata`. The write is atomic: the file is written to `path`.tmp.<pid>, flushed to disk and
 // renamed over `path`, so a crash never leaves a half-written checkpoint under the real name.
-// Names must be unique and not "__metadata__".
+// Names must be unique and not "__metadata__". `path` must be a regular file or a new path (a
+// device, a FIFO or a folder is refused; core/io/file_checks.h), and the temporary files that
+// killed writes of `path` left behind are removed.
 void save_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

@@ -2,12 +2,18 @@
 // out by hand like PyTorch's writer (tests/tools/gen_safetensors.py), corrupted files, and, with
 // QNN_DATA_DIR, the real ResNet-20 checkpoint.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -49,6 +55,17 @@ std::string error_of(const std::function<void()>& fn) {
 std::string bytes_of(const Tensor& t) {
   Tensor c = t.contiguous();
   return std::string(static_cast<const char*>(c.raw_data()), static_cast<size_t>(c.numel()) * dtype_size(c.dtype()));
+}
+
+// The pid of a process that has exited (a child, reaped).
+pid_t dead_pid() {
+  const pid_t pid = ::fork();
+  if (pid == 0)
+    ::_exit(0);
+  REQUIRE(pid > 0);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return pid;
 }
 
 template <class T>
@@ -256,6 +273,119 @@ TEST_SUITE("safetensors") {
     CHECK(f.at("e").shape() == Shape{0, 4});
     // A directory is not a file.
     CHECK(error_of([&] { load_safetensors(dir.path.string()); }).find("not a regular file") != std::string::npos);
+  }
+
+  TEST_CASE("headers: duplicates among many entries, the 100 MB cap, the nesting limit") {
+    TempDir dir("safetensors", "header_limits");
+    const std::string path = dir.file("h.safetensors");
+    // 20,000 empty tensors (quadratic parsing took 4.6 s for this many), then one name again.
+    std::string header = "{";
+    for (int i = 0; i < 20000; ++i)
+      header += "\"t" + std::to_string(i) + R"(":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},)";
+    const std::string last = R"("t19999":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}})";
+    write_file(path, raw_file(header.substr(0, header.size() - 1) + "}", 0));
+    CHECK(load_safetensors(path).tensors.size() == 20000);
+    write_file(path, raw_file(header + last, 0));
+    std::string msg = error_of([&] { load_safetensors(path); });
+    CHECK(msg.find(path) != std::string::npos);
+    CHECK(msg.find("names 't19999' twice") != std::string::npos);
+    // Only the top level's names must be unique: a repeated key inside an entry is JSON's business.
+    write_file(path, raw_file(R"({"a":{"dtype":"F32","dtype":"F32","shape":[0],"data_offsets":[0,0]}})", 0));
+    CHECK(load_safetensors(path).tensors.size() == 1);
+
+    // A header just above the cap in a file long enough to hold it (sparse: no disk space used).
+    write_file(path, le64(100'000'001) + "{}");
+    REQUIRE(::truncate(path.c_str(), 8 + 100'000'001) == 0);
+    msg = error_of([&] { load_safetensors(path); });
+    CAPTURE(msg);
+    CHECK(msg.find(path) != std::string::npos);
+    CHECK(msg.find("header length 100000001 is above the format's limit") != std::string::npos);
+    CHECK(msg.find("at most 100000000 bytes") != std::string::npos);
+
+    // Deep nesting is refused before it is built (dump() in messages recurses).
+    write_file(path, raw_file(R"({"a":{"dtype":"F32","shape":)" + std::string(100, '[') + std::string(100, ']') +
+                                  R"(,"data_offsets":[0,0]}})",
+                              0));
+    msg = error_of([&] { load_safetensors(path); });
+    CHECK(msg.find("nests deeper than 64 levels") != std::string::npos);
+    // [0, 2^40, 2^40] holds no bytes, but its strides would overflow int64.
+    write_file(path, raw_file(R"({"a":{"dtype":"F32","shape":[0,1099511627776,1099511627776],)"
+                              R"("data_offsets":[0,0]}})",
+                              0));
+    CHECK(error_of([&] { load_safetensors(path); }).find("overflows") != std::string::npos);
+  }
+
+  TEST_CASE("load refuses a FIFO, a folder and a missing path without blocking") {
+    TempDir dir("safetensors", "fifo_in");
+    const std::string fifo = dir.file("weights.safetensors");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto result = std::async(std::launch::async, [&] { return error_of([&] { load_safetensors(fifo); }); });
+    if (result.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      // The reader is stuck in open(): give it a writer so the test fails instead of hanging.
+      const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+      if (fd >= 0)
+        ::close(fd);
+      FAIL("load_safetensors blocked on a FIFO");
+    }
+    const std::string msg = result.get();
+    CAPTURE(msg);
+    CHECK(msg.find(fifo) != std::string::npos);
+    CHECK(msg.find("is a FIFO (expected a regular file)") != std::string::npos);
+    CHECK(error_of([&] { load_safetensors(dir.path.string()); }).find("is a directory") != std::string::npos);
+    CHECK(error_of([&] { load_safetensors(dir.file("none")); }).find("No such file") != std::string::npos);
+  }
+
+  TEST_CASE("save writes only over regular files or new paths") {
+    TempDir dir("safetensors", "fifo_out");
+    const std::vector<std::pair<std::string, Tensor>> tensors = {{"a", ones({2})}};
+    auto refused = [&](const std::string& target, const std::string& what) {
+      const std::string msg = error_of([&] { save_safetensors(target, tensors); });
+      CAPTURE(msg);
+      CHECK(msg.find("save_safetensors") != std::string::npos);
+      CHECK(msg.find(target) != std::string::npos);
+      CHECK(msg.find("refusing to write over " + what) != std::string::npos);
+      CHECK(msg.find("expected a regular file or a new path") != std::string::npos);
+    };
+    const std::string fifo = dir.file("fifo");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    refused(fifo, "a FIFO");
+    CHECK(fs::is_fifo(fifo));  // still the FIFO, not replaced by a regular file
+    const std::string folder = dir.file("folder");
+    fs::create_directory(folder);
+    refused(folder, "a directory");
+    const std::string link = dir.file("link");
+    fs::create_symlink(fifo, link);
+    refused(link, "a FIFO");
+    CHECK(fs::is_symlink(fs::symlink_status(link)));
+    // Nothing was left behind: the FIFO, the folder and the link only.
+    CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 3);
+
+    // A regular file and a symbolic link to one are replaced (the link itself, not its target).
+    const std::string file = dir.file("t.safetensors");
+    save_safetensors(file, tensors);
+    const std::string file_link = dir.file("to_file");
+    fs::create_symlink(file, file_link);
+    save_safetensors(file_link, {{"b", zeros({3})}});
+    CHECK(!fs::is_symlink(fs::symlink_status(file_link)));
+    CHECK(load_safetensors(file).tensors.at(0).first == "a");
+    CHECK(load_safetensors(file_link).tensors.at(0).first == "b");
+  }
+
+  TEST_CASE("save removes the temporary files of killed writes of the same path") {
+    TempDir dir("safetensors", "stale_tmp");
+    const std::string path = dir.file("last.safetensors");
+    const std::string stale = path + ".tmp." + std::to_string(dead_pid());
+    const std::string alive = path + ".tmp.1";  // pid 1 runs: maybe a write in progress
+    const std::string other = dir.file("best.safetensors.tmp.") + std::to_string(dead_pid());  // another target
+    const std::string not_pid = path + ".tmp.x1";
+    for (const std::string& p : {stale, alive, other, not_pid})
+      write_file(p, "partial");
+    save_safetensors(path, {{"a", ones({2})}});
+    CHECK(!fs::exists(stale));
+    CHECK(fs::exists(alive));
+    CHECK(fs::exists(other));
+    CHECK(fs::exists(not_pid));
+    CHECK(load_safetensors(path).tensors.size() == 1);
   }
 
   TEST_CASE("real checkpoint: ResNet-20 from QNN_DATA_DIR") {
