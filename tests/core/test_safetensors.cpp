@@ -20,8 +20,10 @@
 
 #include "core/io/safetensors.h"
 #include "core/ops.h"
+#include "tests/error_of.h"
 #include "tests/temp_dir.h"
 
+using qnn::testing::error_of;
 using namespace qnn;
 namespace fs = std::filesystem;
 using qnn::testing::read_file;
@@ -40,15 +42,6 @@ std::string le64(uint64_t v) {
 // A file with the given header text and `data_bytes` bytes of data.
 std::string raw_file(const std::string& header, size_t data_bytes) {
   return le64(header.size()) + header + std::string(data_bytes, '\x01');
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // The bytes of a tensor's elements in row-major order.

@@ -11,8 +11,10 @@
 
 #include "core/io/safetensors.h"
 #include "datasets/cifar.h"
+#include "tests/error_of.h"
 #include "tests/temp_dir.h"
 
+using qnn::testing::error_of;
 using namespace qnn;
 using namespace qnn::data;
 namespace fs = std::filesystem;
@@ -34,15 +36,6 @@ std::string records(const std::vector<std::vector<uint8_t>>& label_bytes) {
       out.push_back(static_cast<char>(pixel_byte(static_cast<int>(r), k)));
   }
   return out;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

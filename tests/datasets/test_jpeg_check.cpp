@@ -9,8 +9,10 @@
 #include "core/error.h"
 #include "datasets/image_folder.h"
 #include "datasets/jpeg_check.h"
+#include "tests/error_of.h"
 #include "tests/temp_dir.h"
 
+using qnn::testing::error_of;
 using namespace qnn;
 using qnn::testing::read_file;
 using qnn::testing::TempDir;
@@ -19,15 +21,6 @@ using qnn::testing::write_file;
 namespace {
 
 const std::string kFuzzDir = std::string(QNN_TEST_DATA_DIR) + "/../fuzz";
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // The position of the first segment with this marker (its 0xFF), or npos.
 size_t find_marker(const std::string& jpeg, unsigned char marker) {

@@ -8,7 +8,9 @@
 #include "core/cuda/cuda_runtime.h"
 #include "core/ops.h"
 #include "nn/nn.h"
+#include "tests/error_of.h"
 
+using qnn::testing::error_of;
 using namespace qnn;
 using namespace qnn::nn;
 
@@ -43,15 +45,6 @@ std::vector<std::string> keys(const StateDict& sd) {
 }
 
 bool same_values(const Tensor& a, const Tensor& b) { return a.to_vector<float>() == b.to_vector<float>(); }
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

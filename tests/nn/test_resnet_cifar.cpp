@@ -18,9 +18,11 @@
 #include "core/ops.h"
 #include "nn/nn.h"
 #include "tests/check_close.h"
+#include "tests/error_of.h"
 #include "tests/golden.h"
 #include "tests/nn/module_gradcheck.h"
 
+using qnn::testing::error_of;
 using namespace qnn;
 using namespace qnn::nn;
 using qnn::testing::check_close;
@@ -50,15 +52,6 @@ Tensor formula_value(const std::string& name, size_t k, const Shape& shape) {
     v[i] = static_cast<float>(value);
   }
   return from_vector<float>(v, shape);
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

@@ -12,21 +12,14 @@
 #include "core/error.h"
 #include "core/io/safetensors.h"
 #include "quant/quantized_weights.h"
+#include "tests/error_of.h"
 #include "tests/temp_dir.h"
 
+using qnn::testing::error_of;
 using namespace qnn;
 using namespace qnn::quant;
 
 namespace {
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // A 2-bit per-channel weight [2, 3] and a bias, saved by save_quantized.
 void save_example(const std::string& path) {
